@@ -1,0 +1,61 @@
+# Linli — every target creates .venv itself. Needs Python >= 3.12 (Django 6.x).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Find an interpreter >= 3.12: PYTHON=... wins; then python3.13/3.12/python3 on PATH;
+# then pyenv's install folders (pyenv shims refuse to run without PYENV_VERSION).
+PY_CANDIDATES := python3.13 python3.12 python3 $(wildcard $(HOME)/.pyenv/versions/3.13*/bin/python3) $(wildcard $(HOME)/.pyenv/versions/3.12*/bin/python3)
+PYTHON ?= $(shell for c in $(PY_CANDIDATES); do if $$c -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' >/dev/null 2>&1; then command -v $$c; break; fi; done)
+
+VENV := .venv
+VPY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+MANAGE := $(VPY) manage.py
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: help demo test lint fmt bench venv migrate messages clean
+
+help:
+	@echo "make demo   - install, migrate, load the demo street, serve on http://$(HOST):$(PORT)"
+	@echo "make test   - install, lint, run the whole test suite (DATABASE_URL selects PostgreSQL)"
+	@echo "make lint   - ruff + mypy"
+	@echo "make bench  - benchmarks under bench/ (see README)"
+
+$(STAMP): pyproject.toml
+	@if [ -z "$(PYTHON)" ]; then echo "Linli needs Python >= 3.12 (Django 6). Install it or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12"; exit 1; fi
+	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install --quiet --upgrade pip
+	$(VPY) -m pip install --quiet -e ".[dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: $(STAMP)
+	$(MANAGE) migrate --noinput
+
+demo: $(STAMP)
+	$(MANAGE) migrate --noinput
+	$(MANAGE) seed_demo
+	$(MANAGE) runserver $(HOST):$(PORT)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy linli config
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+test: $(STAMP) lint
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
+
+messages: $(STAMP)
+	$(MANAGE) compile_translations
+
+bench: $(STAMP)
+	$(VPY) -m bench $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) db.sqlite3 .pytest_cache .mypy_cache .ruff_cache

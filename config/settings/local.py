@@ -1,0 +1,8 @@
+"""Demo / development settings: runserver, SQLite by default."""
+
+from config.settings.base import *  # noqa: F403
+from config.settings.base import TASKS as _TASKS  # noqa: F401
+
+DEBUG = True
+# The demo runs without a separate worker: tasks execute in-process at enqueue time.
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}

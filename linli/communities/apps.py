@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CommunitiesConfig(AppConfig):
+    name = "linli.communities"
+    label = "communities"
+    verbose_name = _("社区与居民")
+
+    def ready(self) -> None:
+        from linli.accounts.models import Role
+        from linli.accounts.scope import scope_of
+        from linli.core.nav import NavItem, register
+
+        register(NavItem("roster", _("居民名册"), "communities:resident_list", "staff", 10, "📇"))
+        register(NavItem("roster_import", _("名册导入"), "communities:roster_import", "staff", 11, "📥"))
+        register(
+            NavItem(
+                "grants",
+                _("敏感数据授权"),
+                "communities:grant_list",
+                "staff",
+                90,
+                "🔐",
+                visible=lambda u: scope_of(u).has_role(Role.SECRETARY),
+            )
+        )

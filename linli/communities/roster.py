@@ -1,0 +1,413 @@
+"""Roster import and export (Excel .xlsx and CSV).
+
+Import is all-or-nothing: every row is validated first and errors are reported by row
+and column in Chinese; only a file without a single error is written, in one
+transaction, with one audit event.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from linli.communities.models import Building, Household, OrgUnit, Resident, SpecialGroup
+from linli.communities.permissions import current_grant, manages_community
+from linli.core import audit
+from linli.core.errors import NotFound, ValidationFailed
+
+# (key, header) in file order. Headers are Chinese because the files come from and go
+# to community offices; English headers are accepted on import as well.
+COLUMNS: list[tuple[str, str, str]] = [
+    ("grid", "网格", "grid"),
+    ("building", "楼栋", "building"),
+    ("unit", "单元", "unit"),
+    ("room", "房号", "room"),
+    ("area_m2", "面积", "area_m2"),
+    ("tenure", "产权", "tenure"),
+    ("name", "姓名", "name"),
+    ("gender", "性别", "gender"),
+    ("birth_year", "出生年份", "birth_year"),
+    ("relation", "与户主关系", "relation"),
+    ("phone", "手机号", "phone"),
+    ("id_number", "身份证号", "id_number"),
+    ("tags", "特殊群体", "tags"),
+    ("tier", "参与层级", "tier"),
+]
+REQUIRED = {"grid", "building", "room", "area_m2", "tenure", "name", "birth_year"}
+HEADER_TO_KEY = {h: k for k, h, _e in COLUMNS} | {e: k for k, _h, e in COLUMNS}
+KEY_TO_HEADER = {k: h for k, h, _e in COLUMNS}
+
+TENURE = {"业主": "owner", "租户": "tenant", "owner": "owner", "tenant": "tenant"}
+GENDER = {"男": "m", "女": "f", "m": "m", "f": "f", "": ""}
+RELATION = {str(label): value for value, label in Resident.Relation.choices} | {
+    v: v for v in Resident.Relation.values
+}
+TIER = {str(label).split("（")[0]: value for value, label in Resident.Tier.choices} | {
+    v: v for v in Resident.Tier.values
+}
+TAGS = {str(label): value for value, label in SpecialGroup.choices} | {v: v for v in SpecialGroup.values}
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+ID_CHECK = "10X98765432"
+
+
+def id_number_valid(value: str) -> bool:
+    """GB 11643-1999: 17 digits and a mod-11 check character."""
+    if not re.fullmatch(r"\d{17}[\dX]", value):
+        return False
+    total = sum(int(d) * w for d, w in zip(value[:17], ID_WEIGHTS, strict=True))
+    return ID_CHECK[total % 11] == value[17]
+
+
+@dataclass
+class RowError:
+    row: int  # 1-based row number as shown in Excel (header is row 1)
+    column: str
+    message: str
+
+    def __str__(self) -> str:
+        return _("第 %(row)d 行「%(col)s」：%(msg)s") % {"row": self.row, "col": self.column, "msg": self.message}
+
+
+@dataclass
+class ImportResult:
+    households_created: int = 0
+    buildings_created: int = 0
+    residents_created: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+def _read_rows(upload: IO[bytes], filename: str) -> list[list[str]]:
+    name = filename.lower()
+    raw = upload.read(settings.LINLI_IMPORT_MAX_BYTES + 1)
+    if len(raw) > settings.LINLI_IMPORT_MAX_BYTES:
+        mb = settings.LINLI_IMPORT_MAX_BYTES // (1024 * 1024)
+        raise ValidationFailed(_("文件过大（上限 %(mb)d MB）。") % {"mb": mb}, code="file_too_large")
+    if not raw:
+        raise ValidationFailed(_("文件是空的。"), code="empty_file")
+    if name.endswith(".csv"):
+        text = None
+        for enc in ("utf-8-sig", "gb18030"):  # Excel on Chinese Windows saves CSV as GBK
+            try:
+                text = raw.decode(enc)
+                break
+            except UnicodeDecodeError:
+                continue
+        if text is None:
+            raise ValidationFailed(_("无法识别文件编码，请另存为 UTF-8 CSV。"), code="bad_encoding")
+        try:
+            return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        except csv.Error as exc:
+            raise ValidationFailed(_("CSV 文件格式有误：%(e)s") % {"e": exc}, code="bad_csv") from exc
+    if name.endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+        except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+            raise ValidationFailed(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), code="bad_xlsx") from exc
+        ws = wb.worksheets[0]
+        rows: list[list[str]] = []
+        for values in ws.iter_rows(values_only=True):
+            rows.append(["" if v is None else _cell_text(v) for v in values])
+            if len(rows) > settings.LINLI_IMPORT_MAX_ROWS + 1:
+                break
+        wb.close()
+        return rows
+    raise ValidationFailed(_("只支持 .xlsx 或 .csv 文件。"), code="bad_type")
+
+
+def _cell_text(v: Any) -> str:
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def parse_and_validate(
+    *, community: OrgUnit, upload: IO[bytes], filename: str
+) -> tuple[list[dict[str, Any]], list[RowError]]:
+    rows = _read_rows(upload, filename)
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        raise ValidationFailed(_("文件中没有数据。"), code="empty_file")
+    header = rows[0]
+    keys = [HEADER_TO_KEY.get(h.strip()) for h in header]
+    missing = [KEY_TO_HEADER[k] for k in REQUIRED if k not in keys]
+    if missing:
+        raise ValidationFailed(
+            _("缺少必填列：%(cols)s。请使用导出的模板。") % {"cols": "、".join(sorted(missing))},
+            code="missing_columns",
+        )
+    body = rows[1:]
+    if len(body) > settings.LINLI_IMPORT_MAX_ROWS:
+        raise ValidationFailed(
+            _("行数过多（上限 %(n)d 行），请拆分文件。") % {"n": settings.LINLI_IMPORT_MAX_ROWS},
+            code="too_many_rows",
+        )
+    grids = {g.name: g for g in OrgUnit.objects.filter(parent=community, kind="grid")}
+    buildings = {b.name: b for b in Building.objects.filter(community=community)}
+    existing_households = {
+        (h.building.name, h.unit, h.room): h
+        for h in Household.objects.filter(community=community).select_related("building")
+    }
+    existing_ids = set(
+        Resident.objects.filter(community=community).exclude(id_number="").values_list("id_number", flat=True)
+    )
+    existing_people = set(Resident.objects.filter(community=community).values_list("household_id", "name"))
+    this_year = date.today().year
+    errors: list[RowError] = []
+    parsed: list[dict[str, Any]] = []
+    seen_ids: dict[str, int] = {}
+    seen_people: dict[tuple[str, str, str, str], int] = {}
+    file_households: dict[tuple[str, str, str], tuple[Decimal, str, int]] = {}
+
+    for idx, raw in enumerate(body, start=2):
+        if not any(raw):
+            continue
+        rec = {k: (raw[i].strip() if i < len(raw) else "") for i, k in enumerate(keys) if k}
+
+        def err(key: str, msg: str, _row: int = idx) -> None:
+            errors.append(RowError(_row, KEY_TO_HEADER[key], msg))
+
+        out: dict[str, Any] = {"row": idx}
+        for key in REQUIRED:
+            if not rec.get(key):
+                err(key, _("必填"))
+        grid = grids.get(rec.get("grid", ""))
+        if rec.get("grid") and grid is None:
+            err("grid", _("本社区没有名为「%(v)s」的网格") % {"v": rec["grid"]})
+        b = buildings.get(rec.get("building", ""))
+        if b is not None and grid is not None and b.grid_id != grid.pk:
+            err("building", _("该楼栋属于网格「%(g)s」，与本行网格不符") % {"g": b.grid.name})
+        try:
+            area = Decimal(rec.get("area_m2", "") or "x")
+            if area <= 0 or area > 10000 or area.as_tuple().exponent < -2:  # type: ignore[operator]
+                raise InvalidOperation
+        except InvalidOperation:
+            area = Decimal(0)
+            if rec.get("area_m2"):
+                err("area_m2", _("应为大于 0 的数字，最多两位小数"))
+        tenure = TENURE.get(rec.get("tenure", ""))
+        if rec.get("tenure") and tenure is None:
+            err("tenure", _("应为「业主」或「租户」"))
+        gender = GENDER.get(rec.get("gender", ""))
+        if gender is None:
+            err("gender", _("应为「男」或「女」"))
+        try:
+            birth_year = int(rec.get("birth_year", "") or "x")
+            if not 1900 <= birth_year <= this_year:
+                raise ValueError
+        except ValueError:
+            birth_year = 0
+            if rec.get("birth_year"):
+                err("birth_year", _("应为 1900 到 %(y)d 之间的年份") % {"y": this_year})
+        relation = RELATION.get(rec.get("relation", "") or "户主")
+        if relation is None:
+            err("relation", _("无法识别的关系"))
+        phone = rec.get("phone", "")
+        if phone and not PHONE_RE.match(phone):
+            err("phone", _("应为 11 位手机号"))
+        id_number = rec.get("id_number", "").upper()
+        if id_number:
+            if not id_number_valid(id_number):
+                err("id_number", _("身份证号格式或校验位不正确"))
+            elif id_number in existing_ids:
+                err("id_number", _("该身份证号已在本社区登记"))
+            elif id_number in seen_ids:
+                err("id_number", _("与第 %(r)d 行重复") % {"r": seen_ids[id_number]})
+            else:
+                seen_ids[id_number] = idx
+        tags: list[str] = []
+        for part in re.split(r"[、,，;；\s]+", rec.get("tags", "")):
+            if not part:
+                continue
+            if part not in TAGS:
+                err("tags", _("未知标签「%(t)s」") % {"t": part})
+            else:
+                tags.append(TAGS[part])
+        tier = TIER.get(rec.get("tier", "") or "none")
+        if tier is None:
+            err("tier", _("应为 居民代表 / 楼栋联络员 / 热心居民 / 一般居民"))
+        addr = (rec.get("building", ""), rec.get("unit", ""), rec.get("room", ""))
+        person = (*addr, rec.get("name", ""))
+        if person in seen_people:
+            err("name", _("与第 %(r)d 行是同一户的同名居民") % {"r": seen_people[person]})
+        else:
+            seen_people[person] = idx
+        existing_h = existing_households.get(addr)
+        if existing_h is not None:
+            if (existing_h.pk, rec.get("name", "")) in existing_people:
+                err("name", _("该户已有同名居民"))
+            if area and existing_h.area_m2 != area:
+                err("area_m2", _("与已登记面积 %(a)s 不一致") % {"a": existing_h.area_m2})
+            if tenure and existing_h.tenure != tenure:
+                err("tenure", _("与已登记产权状态不一致"))
+        elif area and tenure:
+            prior = file_households.get(addr)
+            if prior is None:
+                file_households[addr] = (area, tenure, idx)
+            elif prior[0] != area or prior[1] != tenure:
+                err("area_m2", _("同一户的面积/产权与第 %(r)d 行不一致") % {"r": prior[2]})
+        for key in ("name", "unit", "room", "building"):
+            limit = {"name": 40, "unit": 10, "room": 10, "building": 40}[key]
+            if len(rec.get(key, "")) > limit:
+                err(key, _("过长（最多 %(n)d 个字符）") % {"n": limit})
+        out.update(
+            grid=grid,
+            building=rec.get("building", ""),
+            unit=rec.get("unit", ""),
+            room=rec.get("room", ""),
+            area_m2=area,
+            tenure=tenure,
+            name=rec.get("name", ""),
+            gender=gender or "",
+            birth_year=birth_year,
+            relation=relation,
+            phone=phone,
+            id_number=id_number,
+            tags=sorted(set(tags)),
+            tier=tier,
+        )
+        parsed.append(out)
+    if not parsed and not errors:
+        raise ValidationFailed(_("文件中没有数据。"), code="empty_file")
+    errors.sort(key=lambda e: (e.row, e.column))
+    return parsed, errors
+
+
+def roster_import(*, actor: Any, community: OrgUnit, upload: IO[bytes], filename: str) -> ImportResult:
+    """Validate the whole file; write nothing unless every row is valid."""
+    if community.kind != "community" or not manages_community(actor, community):
+        raise NotFound()
+    rows, errors = parse_and_validate(community=community, upload=upload, filename=filename)
+    result = ImportResult(errors=errors)
+    if errors:
+        return result
+    with transaction.atomic():
+        buildings = {b.name: b for b in Building.objects.filter(community=community)}
+        households = {
+            (h.building.name, h.unit, h.room): h
+            for h in Household.objects.filter(community=community).select_related("building")
+        }
+        new_residents: list[Resident] = []
+        for r in rows:
+            b = buildings.get(r["building"])
+            if b is None:
+                b = Building.objects.create(community=community, grid=r["grid"], name=r["building"])
+                buildings[b.name] = b
+                result.buildings_created += 1
+            key = (r["building"], r["unit"], r["room"])
+            h = households.get(key)
+            if h is None:
+                h = Household.objects.create(
+                    community=community,
+                    building=b,
+                    unit=r["unit"],
+                    room=r["room"],
+                    area_m2=r["area_m2"],
+                    tenure=r["tenure"],
+                )
+                households[key] = h
+                result.households_created += 1
+            new_residents.append(
+                Resident(
+                    community=community,
+                    grid_id=b.grid_id,
+                    household=h,
+                    name=r["name"],
+                    gender=r["gender"],
+                    birth_year=r["birth_year"],
+                    relation=r["relation"],
+                    phone=r["phone"],
+                    id_number=r["id_number"],
+                    tags=r["tags"],
+                    tier=r["tier"],
+                )
+            )
+        Resident.objects.bulk_create(new_residents, batch_size=1000)
+        result.residents_created = len(new_residents)
+        audit.record(
+            actor=actor,
+            action="roster.import",
+            target=community,
+            community_id=community.pk,
+            payload={
+                "file": filename[:100],
+                "residents": result.residents_created,
+                "households": result.households_created,
+                "buildings": result.buildings_created,
+            },
+        )
+    return result
+
+
+def roster_export_rows(*, actor: Any, community: OrgUnit) -> list[list[str]]:
+    """The roster in the import layout. Phone and ID number are included only under a
+    current grant for that scope (otherwise masked); the export itself is audited."""
+    if community.kind != "community" or not manages_community(actor, community):
+        raise NotFound()
+    from linli.core.masking import mask_id_number, mask_phone
+
+    tag_label = dict(SpecialGroup.choices)
+    tier_label = {v: str(label).split("（")[0] for v, label in Resident.Tier.choices}
+    rel_label = dict(Resident.Relation.choices)
+    probe = Resident.objects.filter(community=community).select_related("grid").first()
+    full_phone = probe is not None and current_grant(actor, probe, "contact") is not None
+    full_id = probe is not None and current_grant(actor, probe, "identity") is not None
+    medical = probe is not None and current_grant(actor, probe, "medical") is not None
+    financial = probe is not None and current_grant(actor, probe, "financial") is not None
+    from linli.communities.models import SENSITIVE_TAGS
+
+    out = [[h for _k, h, _e in COLUMNS]]
+    qs = (
+        Resident.objects.filter(community=community, is_active=True)
+        .select_related("household__building", "grid")
+        .order_by("household__building__name", "household__unit", "household__room", "id")
+    )
+    for r in qs.iterator(chunk_size=2000):
+        h = r.household
+        shown_tags = [
+            t
+            for t in r.tags
+            if t not in SENSITIVE_TAGS
+            or (SENSITIVE_TAGS[t] == "medical" and medical)
+            or (SENSITIVE_TAGS[t] == "financial" and financial)
+        ]
+        out.append(
+            [
+                r.grid.name,
+                h.building.name,
+                h.unit,
+                h.room,
+                str(h.area_m2),
+                "业主" if h.tenure == "owner" else "租户",
+                r.name,
+                {"m": "男", "f": "女"}.get(r.gender, ""),
+                str(r.birth_year),
+                str(rel_label.get(r.relation, "")),
+                r.phone if full_phone else mask_phone(r.phone),
+                r.id_number if full_id else mask_id_number(r.id_number),
+                "、".join(str(tag_label.get(t, t)) for t in shown_tags),
+                tier_label.get(r.tier, ""),
+            ]
+        )
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action="roster.export",
+            target=community,
+            community_id=community.pk,
+            payload={"rows": len(out) - 1, "phone": full_phone, "id_number": full_id},
+        )
+    return out

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import csv
+import io
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from linli.communities.models import OrgUnit
+from linli.communities.roster import COLUMNS, roster_export_rows, roster_import
+from linli.communities.selectors import communities_for
+from linli.core.errors import DomainError, NotFound
+
+
+class ImportForm(forms.Form):
+    community = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=gettext_lazy("社区"))
+    file = forms.FileField(label=gettext_lazy("名册文件（.xlsx 或 .csv）"))
+
+    def __init__(self, *args: object, viewer: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["community"].queryset = communities_for(viewer=viewer)  # type: ignore[attr-defined]
+
+
+@login_required
+def roster_import(request: HttpRequest) -> HttpResponse:
+    form = ImportForm(request.POST or None, request.FILES or None, viewer=request.user)
+    result = None
+    error = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            result = roster_import_service(request, form.cleaned_data["community"], upload)
+        except DomainError as exc:
+            error = exc.message
+        if result is not None and not result.errors:
+            messages.success(
+                request,
+                _("导入成功：新增居民 %(r)d 人、住户 %(h)d 户、楼栋 %(b)d 栋。")
+                % {"r": result.residents_created, "h": result.households_created, "b": result.buildings_created},
+            )
+            return redirect("communities:roster_import")
+    status = 400 if (error or (result and result.errors) or (request.method == "POST" and not form.is_valid())) else 200
+    return render(
+        request,
+        "communities/roster_import.html",
+        {"form": form, "result": result, "error": error, "columns": [h for _k, h, _e in COLUMNS]},
+        status=status,
+    )
+
+
+def roster_import_service(request: HttpRequest, community: OrgUnit, upload: object):  # type: ignore[no-untyped-def]
+    return roster_import(
+        actor=request.user, community=community, upload=upload, filename=getattr(upload, "name", "")  # type: ignore[arg-type]
+    )
+
+
+@login_required
+def roster_export(request: HttpRequest) -> HttpResponse:
+    try:
+        community = OrgUnit.objects.get(pk=int(request.GET.get("community", "0")), kind="community")
+    except (OrgUnit.DoesNotExist, ValueError) as exc:
+        raise NotFound() from exc
+    rows = roster_export_rows(actor=request.user, community=community)
+    fmt = request.GET.get("format", "xlsx")
+    filename = f"roster-{community.code}"
+    if fmt == "csv":
+        buf = io.StringIO()
+        csv.writer(buf).writerows(rows)
+        response = HttpResponse(buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet("居民名册")
+    for row in rows:
+        ws.append(row)
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(
+        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+    return response

@@ -1,0 +1,50 @@
+"""Turn DomainError into a page (or JSON under /api/) and carry the user's language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import translation
+
+from linli.core.errors import DomainError
+
+LANGUAGE_COOKIE = "django_language"
+
+
+class UserLanguageMiddleware:
+    """Runs before LocaleMiddleware: a ``?lang=`` link switches language without
+    JavaScript or POST (remembered in the cookie the language switcher also sets)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        lang = request.GET.get("lang")
+        if lang in ("zh-hans", "en"):
+            request.COOKIES[LANGUAGE_COOKIE] = lang
+        response = self.get_response(request)
+        if lang in ("zh-hans", "en"):
+            response.set_cookie(LANGUAGE_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax")
+        return response
+
+
+class DomainErrorMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if not isinstance(exc, DomainError):
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse(exc.as_dict(), status=exc.status)
+        return render(
+            request,
+            "core/error.html",
+            {"error": exc, "language": translation.get_language()},
+            status=exc.status,
+        )

@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from linli.core import nav
+from linli.core.masking import mask_id_number, mask_name, mask_phone
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def nav_items(context: dict[str, Any], audience: str) -> list[nav.NavItem]:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return nav.items_for(audience, user)
+
+
+register.filter("mask_phone", mask_phone)
+register.filter("mask_id", mask_id_number)
+register.filter("mask_name", mask_name)
+
+
+@register.filter
+def get_item(mapping: dict[Any, Any], key: Any) -> Any:
+    return mapping.get(key, key) if mapping else key
