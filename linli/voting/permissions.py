@@ -20,6 +20,7 @@ from linli.voting.models import Ballot
 
 MANAGE_ROLES = (Role.COMMUNITY_WORKER, Role.SECRETARY, Role.STREET_OFFICER)
 WATCH_ROLES = (
+    Role.BUILDING_LIAISON,
     Role.GRID_WORKER,
     Role.COMMUNITY_WORKER,
     Role.SECRETARY,
@@ -43,7 +44,10 @@ def manages_ballot(user: Any, ballot: Ballot | None) -> bool:
 
 @rules.predicate
 def watches_ballot(user: Any, ballot: Ballot | None) -> bool:
-    return ballot is not None and scope_of(user).covers(ballot.community.path, *WATCH_ROLES)
+    # community_ids_for also maps grid-level posts to their community.
+    return ballot is not None and ballot.community_id in scope_of(user).community_ids_for(
+        *WATCH_ROLES
+    )
 
 
 @rules.predicate

@@ -35,9 +35,7 @@ def make_ballot(world: Any, *, open_now: bool = True, **kw: Any) -> Ballot:
 def expire(ballot: Ballot) -> Ballot:
     """Move the closing time into the past (the clock is outside the process)."""
     past = timezone.now() - timedelta(seconds=1)
-    Ballot.objects.filter(pk=ballot.pk).update(
-        opens_at=past - timedelta(days=1), closes_at=past
-    )
+    Ballot.objects.filter(pk=ballot.pk).update(opens_at=past - timedelta(days=1), closes_at=past)
     ballot.refresh_from_db()
     return ballot
 
