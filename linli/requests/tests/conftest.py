@@ -51,16 +51,21 @@ def submit(world: Any, cats: dict[str, Category]) -> Any:
         *,
         user: str = "resident",
         now: datetime = MONDAY,
-        building: Any = None,
+        building: Any = "default",
         **kw: Any,
     ) -> ServiceRequest:
         return request_submit(
             actor=world.user(user),
             category=cats[code],
             description=text,
-            building=building if building is not None else world.building,
+            building=world.building if building == "default" else building,
             now=now,
             **kw,
         )
 
     return _submit
+
+
+@pytest.fixture
+def oncommit(django_capture_on_commit_callbacks: Any) -> Any:
+    return django_capture_on_commit_callbacks

@@ -49,8 +49,12 @@ def _call(action: str, world: Any, req: ServiceRequest, other: ServiceRequest, n
             actor=sec, request=req, target=f"org:{world.department.pk}", now=now
         ),
         "start": lambda: svc.request_start(actor=sec, request=req, now=now),
-        "resolve": lambda: svc.request_resolve(actor=sec, request=req, resolution="已更换灯泡", now=now),
-        "reject": lambda: svc.request_reject(actor=sec, request=req, reason="不属于受理范围", now=now),
+        "resolve": lambda: svc.request_resolve(
+            actor=sec, request=req, resolution="已更换灯泡", now=now
+        ),
+        "reject": lambda: svc.request_reject(
+            actor=sec, request=req, reason="不属于受理范围", now=now
+        ),
         "close": lambda: svc.request_rate(actor=res, request=req, rating=5, now=now),
         "reopen": lambda: svc.request_reopen(actor=res, request=req, reason="灯又不亮了", now=now),
         "merge": lambda: svc.request_merge(actor=sec, request=req, into=other, now=now),
@@ -86,7 +90,9 @@ def test_every_transition(action: str, status: str, world: Any, submit: Any) -> 
         assert AuditEvent.objects.count() == events
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(st.lists(st.sampled_from(sorted(TRANSITIONS)), min_size=1, max_size=8))
 def test_random_walks_follow_the_table(world: Any, submit: Any, actions: list[str]) -> None:
     req = submit()
