@@ -22,11 +22,12 @@ help:
 	@echo "make lint   - ruff + mypy"
 	@echo "make bench  - benchmarks under bench/ (see README)"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(wildcard linli/locale/*/LC_MESSAGES/*.po)
 	@if [ -z "$(PYTHON)" ]; then echo "Linli needs Python >= 3.12 (Django 6). Install it or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12"; exit 1; fi
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
 	$(VPY) -m pip install --quiet -e ".[dev]"
+	$(VPY) tools/compile_translations.py
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -51,8 +52,11 @@ fmt: $(STAMP)
 test: $(STAMP) lint
 	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
+# Refresh the catalogue after changing strings (needs gettext's xgettext; a developer
+# step, not an install step), then compile with polib.
 messages: $(STAMP)
-	$(MANAGE) compile_translations
+	$(MANAGE) makemessages -l en --ignore=.venv --ignore=bench --ignore=tools
+	$(VPY) tools/compile_translations.py
 
 bench: $(STAMP)
 	$(VPY) -m bench $(BENCH_ARGS)

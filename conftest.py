@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from linli.accounts.models import Membership, Role, User
-from linli.communities.models import Building, Household, OrgUnit, Organisation, Resident
+from linli.communities.models import Building, Household, Organisation, OrgUnit, Resident
 from linli.communities.services import orgunit_create
 
 
@@ -48,7 +48,9 @@ def make_user(username: str, **kw: Any) -> User:
     return user
 
 
-def make_household(building: Building, room: str, *, area: str = "80.00", tenure: str = "owner") -> Household:
+def make_household(
+    building: Building, room: str, *, area: str = "80.00", tenure: str = "owner"
+) -> Household:
     return Household.objects.create(
         community_id=building.community_id,
         building=building,
@@ -90,7 +92,9 @@ def world(db: Any) -> World:
     street = orgunit_create(kind="street", name="一街道", code="t-s1", parent=district)
     other_street = orgunit_create(kind="street", name="二街道", code="t-s2", parent=district)
     community = orgunit_create(kind="community", name="阳光社区", code="t-c1", parent=street)
-    other_community = orgunit_create(kind="community", name="远方社区", code="t-c2", parent=other_street)
+    other_community = orgunit_create(
+        kind="community", name="远方社区", code="t-c2", parent=other_street
+    )
     grid = orgunit_create(kind="grid", name="第1网格", code="t-g1", parent=community)
     grid2 = orgunit_create(kind="grid", name="第2网格", code="t-g2", parent=community)
     other_grid = orgunit_create(kind="grid", name="第1网格", code="t-g3", parent=other_community)
@@ -98,21 +102,58 @@ def world(db: Any) -> World:
     prop.communities.set([community])
     other_prop = Organisation.objects.create(kind="property", name="乙物业", scope=district)
     other_prop.communities.set([other_community])
-    dept = Organisation.objects.create(kind="department", name="城管局", specialty="城管", scope=district)
-    b1 = Building.objects.create(community=community, grid=grid, name="1幢", property_company=prop,
-                                 lat=Decimal("30.300000"), lng=Decimal("120.100000"))
-    b2 = Building.objects.create(community=community, grid=grid2, name="2幢", property_company=prop,
-                                 lat=Decimal("30.301000"), lng=Decimal("120.101000"))
-    ob = Building.objects.create(community=other_community, grid=other_grid, name="9幢", property_company=other_prop)
-    w = World(city, district, street, other_street, community, other_community, grid, grid2, other_grid,
-              b1, b2, ob, prop, other_prop, dept)
+    dept = Organisation.objects.create(
+        kind="department", name="城管局", specialty="城管", scope=district
+    )
+    b1 = Building.objects.create(
+        community=community,
+        grid=grid,
+        name="1幢",
+        property_company=prop,
+        lat=Decimal("30.300000"),
+        lng=Decimal("120.100000"),
+    )
+    b2 = Building.objects.create(
+        community=community,
+        grid=grid2,
+        name="2幢",
+        property_company=prop,
+        lat=Decimal("30.301000"),
+        lng=Decimal("120.101000"),
+    )
+    ob = Building.objects.create(
+        community=other_community, grid=other_grid, name="9幢", property_company=other_prop
+    )
+    w = World(
+        city,
+        district,
+        street,
+        other_street,
+        community,
+        other_community,
+        grid,
+        grid2,
+        other_grid,
+        b1,
+        b2,
+        ob,
+        prop,
+        other_prop,
+        dept,
+    )
     h1 = make_household(b1, "101")
     h2 = make_household(b2, "201", tenure="tenant")
     h3 = make_household(ob, "901")
     for key in ["resident", "neighbour", "stranger"]:
         w.users[key] = make_user(key)
-    w.residents["resident"] = make_resident(h1, "张三", user=w.users["resident"], phone="13812341234",
-                                            id_number="11010519491231002X", tags=["disabled", "living_alone"])
+    w.residents["resident"] = make_resident(
+        h1,
+        "张三",
+        user=w.users["resident"],
+        phone="13812341234",
+        id_number="11010519491231002X",
+        tags=["disabled", "living_alone"],
+    )
     w.residents["neighbour"] = make_resident(h2, "李四", user=w.users["neighbour"])
     w.residents["stranger"] = make_resident(h3, "王五", user=w.users["stranger"])
     for key in ["resident", "neighbour"]:
@@ -138,7 +179,10 @@ def world(db: Any) -> World:
     for key, role, unit, org, building in staff:
         u = make_user(key)
         Membership.objects.create(
-            user=u, role=role, unit=unit, organisation=org or (social if role == Role.SOCIAL_ORG else None),
+            user=u,
+            role=role,
+            unit=unit,
+            organisation=org or (social if role == Role.SOCIAL_ORG else None),
             building=building,
         )
         w.users[key] = u

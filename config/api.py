@@ -64,7 +64,9 @@ def _validation_error(request: HttpRequest, exc: ValidationError) -> HttpRespons
 @api.exception_handler(AuthenticationError)
 def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(
-        request, {"code": "unauthenticated", "message": _("请先登录或提供有效的访问令牌。")}, status=401
+        request,
+        {"code": "unauthenticated", "message": _("请先登录或提供有效的访问令牌。")},
+        status=401,
     )
 
 

@@ -26,7 +26,7 @@ def database_config(default_sqlite: Path) -> dict[str, Any]:
     """SQLite file by default; DATABASE_URL (postgres://...) selects PostgreSQL."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        return dj_database_url.parse(url, conn_max_age=60)
+        return dict(dj_database_url.parse(url, conn_max_age=60))
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": str(default_sqlite),

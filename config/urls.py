@@ -9,9 +9,10 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from config.api import api
+from linli.core.views import page_not_found
 
 urlpatterns: list[Any] = [
     path("admin/", admin.site.urls),
@@ -31,6 +32,8 @@ for _config in apps.get_app_configs():
     urlpatterns.append(path(f"{_config.label}/", include(_module)))
     urlpatterns.extend(getattr(_module, "root_urlpatterns", []))
 
+# Unknown API routes answer in JSON (even with DEBUG on), never with an HTML page.
+urlpatterns.append(re_path(r"^api/", page_not_found))
 urlpatterns.append(path("", include("linli.core.urls")))
 
 handler404 = "linli.core.views.page_not_found"

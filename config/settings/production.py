@@ -1,7 +1,7 @@
 """Production: PostgreSQL via DATABASE_URL, HTTPS, a separate task worker (db_worker)."""
 
-from config.settings.base import *  # noqa: F403
 from config.env import env_bool, env_str
+from config.settings.base import *  # noqa: F403
 
 DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")

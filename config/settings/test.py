@@ -19,3 +19,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Serve static files through the finders (no collectstatic in tests or the demo).
+WHITENOISE_AUTOREFRESH = True
+WHITENOISE_USE_FINDERS = True

@@ -11,10 +11,14 @@ class LoginForm(AuthenticationForm):
     username = forms.CharField(
         label=_("手机号或用户名"),
         max_length=150,
-        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True, "inputmode": "text"}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "username", "autofocus": True, "inputmode": "text"}
+        ),
     )
     password = forms.CharField(
-        label=_("密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label=_("密码"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     error_messages = {
         "invalid_login": _("手机号/用户名或密码不正确。请注意区分大小写。"),

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from linli.communities.models import OrgUnit, Organisation
+from linli.communities.models import Organisation, OrgUnit
 from linli.core.models import BaseModel
 
 
@@ -45,7 +45,13 @@ class Role(models.TextChoices):
 # Roles whose membership is anchored on an administrative unit and who see residents
 # under it (grid → its grid, secretary → community, street officer → street).
 ROSTER_ROLES = frozenset(
-    {Role.GRID_WORKER, Role.COMMUNITY_WORKER, Role.SECRETARY, Role.STREET_OFFICER, Role.PLATFORM_ADMIN}
+    {
+        Role.GRID_WORKER,
+        Role.COMMUNITY_WORKER,
+        Role.SECRETARY,
+        Role.STREET_OFFICER,
+        Role.PLATFORM_ADMIN,
+    }
 )
 STAFF_ROLES = frozenset(set(Role) - {Role.RESIDENT})
 # Organisation-based roles: their work comes through the organisation, not a unit.
@@ -61,7 +67,9 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 class Membership(BaseModel):
     """A role held in an org unit (role × unit). Staff may hold several."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
     role = models.CharField(_("角色"), max_length=20, choices=Role.choices, db_index=True)
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships")
     organisation = models.ForeignKey(
@@ -69,7 +77,11 @@ class Membership(BaseModel):
     )
     # Building liaisons speak for one building.
     building = models.ForeignKey(
-        "communities.Building", null=True, blank=True, on_delete=models.PROTECT, related_name="liaisons"
+        "communities.Building",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="liaisons",
     )
     is_active = models.BooleanField(default=True)
     ends_on = models.DateField(null=True, blank=True)
@@ -103,7 +115,9 @@ class Membership(BaseModel):
 class ApiToken(BaseModel):
     """Bearer token for API clients. Only a SHA-256 of the key is stored."""
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
     name = models.CharField(_("名称"), max_length=60)
     key_hash = models.CharField(max_length=64, unique=True)
     prefix = models.CharField(max_length=8)
@@ -131,7 +145,9 @@ class SensitiveAccessGrant(BaseModel):
     grantee = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sensitive_grants"
     )
-    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="sensitive_grants")
+    community = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="sensitive_grants"
+    )
     scope = models.CharField(_("范围"), max_length=10, choices=SensitiveScope.choices)
     reason = models.CharField(_("用途说明"), max_length=200)
     granted_by = models.ForeignKey(
@@ -145,7 +161,9 @@ class SensitiveAccessGrant(BaseModel):
         verbose_name = _("敏感数据授权")
         verbose_name_plural = _("敏感数据授权")
         constraints = [
-            models.CheckConstraint(condition=Q(expires_at__gt=models.F("starts_at")), name="grant_expiry_after_start"),
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("starts_at")), name="grant_expiry_after_start"
+            ),
         ]
 
     def __str__(self) -> str:

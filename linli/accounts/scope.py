@@ -83,7 +83,9 @@ def scope_of(user: Any) -> Scope:
     rows = (
         Membership.objects.active()
         .filter(user_id=user.pk)
-        .values_list("role", "unit_id", "unit__path", "unit__kind", "organisation_id", "building_id")
+        .values_list(
+            "role", "unit_id", "unit__path", "unit__kind", "organisation_id", "building_id"
+        )
     )
     for role, unit_id, path, kind, org_id, building_id in rows:
         scope.units.setdefault(role, []).append((unit_id, path, kind))

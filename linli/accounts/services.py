@@ -11,7 +11,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from linli.accounts.models import ApiToken, Membership, Role, SensitiveAccessGrant, SensitiveScope, User
+from linli.accounts.models import (
+    ApiToken,
+    Membership,
+    Role,
+    SensitiveAccessGrant,
+    SensitiveScope,
+    User,
+)
 from linli.accounts.scope import forget_scope
 from linli.communities.models import OrgUnit
 from linli.communities.permissions import can_grant_sensitive
@@ -38,7 +45,13 @@ def user_create(
 
 
 def membership_grant(
-    *, actor: Any, user: User, role: str, unit: OrgUnit, organisation: Any = None, building: Any = None
+    *,
+    actor: Any,
+    user: User,
+    role: str,
+    unit: OrgUnit,
+    organisation: Any = None,
+    building: Any = None,
 ) -> Membership:
     if role not in Role.values:
         raise ValidationFailed(_("未知角色。"), field="role")

@@ -33,7 +33,11 @@ class LoginView(auth_views.LoginView):
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
-    resident = Resident.objects.filter(pk=scope.resident_id).select_related("household").first()
+    resident = (
+        Resident.objects.filter(pk=scope.resident_id).select_related("household").first()
+        if scope.resident_id
+        else None
+    )
     form = None
     if resident is not None:
         setting, _created = PrivacySetting.objects.get_or_create(resident=resident)
@@ -49,7 +53,8 @@ def profile(request: HttpRequest) -> HttpResponse:
 def my_data_download(request: HttpRequest) -> HttpResponse:
     data = my_data(viewer=request.user)
     response = HttpResponse(
-        json.dumps(data, ensure_ascii=False, indent=2), content_type="application/json; charset=utf-8"
+        json.dumps(data, ensure_ascii=False, indent=2),
+        content_type="application/json; charset=utf-8",
     )
     response["Content-Disposition"] = 'attachment; filename="linli-my-data.json"'
     return response

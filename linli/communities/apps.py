@@ -13,7 +13,9 @@ class CommunitiesConfig(AppConfig):
         from linli.core.nav import NavItem, register
 
         register(NavItem("roster", _("居民名册"), "communities:resident_list", "staff", 10, "📇"))
-        register(NavItem("roster_import", _("名册导入"), "communities:roster_import", "staff", 11, "📥"))
+        register(
+            NavItem("roster_import", _("名册导入"), "communities:roster_import", "staff", 11, "📥")
+        )
         register(
             NavItem(
                 "grants",

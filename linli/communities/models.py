@@ -48,10 +48,13 @@ class OrgUnit(BaseModel):
         verbose_name_plural = _("行政单元")
         constraints = [
             models.CheckConstraint(
-                condition=Q(kind="city", parent__isnull=True) | (~Q(kind="city") & Q(parent__isnull=False)),
+                condition=Q(kind="city", parent__isnull=True)
+                | (~Q(kind="city") & Q(parent__isnull=False)),
                 name="orgunit_parent_matches_kind",
             ),
-            models.UniqueConstraint(fields=["parent", "name"], name="orgunit_unique_name_in_parent"),
+            models.UniqueConstraint(
+                fields=["parent", "name"], name="orgunit_unique_name_in_parent"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -151,7 +154,9 @@ class Organisation(BaseModel):
 
 
 class Building(BaseModel):
-    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="community_buildings")
+    community = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="community_buildings"
+    )
     grid = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="buildings")
     name = models.CharField(_("楼栋"), max_length=40)
     address = models.CharField(_("地址"), max_length=200, blank=True)
@@ -168,7 +173,9 @@ class Building(BaseModel):
         verbose_name = _("楼栋")
         verbose_name_plural = _("楼栋")
         constraints = [
-            models.UniqueConstraint(fields=["community", "name"], name="building_unique_in_community"),
+            models.UniqueConstraint(
+                fields=["community", "name"], name="building_unique_in_community"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -193,7 +200,9 @@ class Household(BaseModel):
         verbose_name = _("户")
         verbose_name_plural = _("户")
         constraints = [
-            models.UniqueConstraint(fields=["building", "unit", "room"], name="household_unique_address"),
+            models.UniqueConstraint(
+                fields=["building", "unit", "room"], name="household_unique_address"
+            ),
             models.CheckConstraint(condition=Q(area_m2__gt=0), name="household_area_positive"),
         ]
 
@@ -245,16 +254,24 @@ class Resident(BaseModel):
         FEMALE = "f", _("女")
 
     # Denormalised tenancy keys: every query filters by them without joins.
-    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="community_residents")
+    community = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="community_residents"
+    )
     grid = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="grid_residents")
     household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="members")
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="resident"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="resident",
     )
     name = models.CharField(_("姓名"), max_length=40)
     gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices, blank=True)
     birth_year = models.PositiveSmallIntegerField(_("出生年份"))
-    relation = models.CharField(_("与户主关系"), max_length=8, choices=Relation.choices, default="head")
+    relation = models.CharField(
+        _("与户主关系"), max_length=8, choices=Relation.choices, default="head"
+    )
     # Sensitive: masked in lists, readable only under a time-limited grant.
     phone = models.CharField(_("手机号"), max_length=11, blank=True, db_index=True)
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
@@ -268,7 +285,8 @@ class Resident(BaseModel):
         verbose_name_plural = _("居民")
         constraints = [
             models.CheckConstraint(
-                condition=Q(birth_year__gte=1900) & Q(birth_year__lte=2100), name="resident_birth_year_range"
+                condition=Q(birth_year__gte=1900) & Q(birth_year__lte=2100),
+                name="resident_birth_year_range",
             ),
         ]
         indexes = [models.Index(fields=["community", "grid"])]
@@ -311,4 +329,3 @@ class PrivacySetting(BaseModel):
 
     def __str__(self) -> str:
         return f"privacy:{self.resident_id}"
-

@@ -45,7 +45,10 @@ def is_liaison_of_building(user: Any, resident: Resident | None) -> bool:
     if resident is None:
         return False
     scope = scope_of(user)
-    return Role.BUILDING_LIAISON in scope.units and resident.household.building_id in scope.building_ids
+    return (
+        Role.BUILDING_LIAISON in scope.units
+        and resident.household.building_id in scope.building_ids
+    )
 
 
 @rules.predicate

@@ -55,7 +55,9 @@ RELATION = {str(label): value for value, label in Resident.Relation.choices} | {
 TIER = {str(label).split("（")[0]: value for value, label in Resident.Tier.choices} | {
     v: v for v in Resident.Tier.values
 }
-TAGS = {str(label): value for value, label in SpecialGroup.choices} | {v: v for v in SpecialGroup.values}
+TAGS = {str(label): value for value, label in SpecialGroup.choices} | {
+    v: v for v in SpecialGroup.values
+}
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"
@@ -76,7 +78,11 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return _("第 %(row)d 行「%(col)s」：%(msg)s") % {"row": self.row, "col": self.column, "msg": self.message}
+        return _("第 %(row)d 行「%(col)s」：%(msg)s") % {
+            "row": self.row,
+            "col": self.column,
+            "msg": self.message,
+        }
 
 
 @dataclass
@@ -92,7 +98,9 @@ def _read_rows(upload: IO[bytes], filename: str) -> list[list[str]]:
     raw = upload.read(settings.LINLI_IMPORT_MAX_BYTES + 1)
     if len(raw) > settings.LINLI_IMPORT_MAX_BYTES:
         mb = settings.LINLI_IMPORT_MAX_BYTES // (1024 * 1024)
-        raise ValidationFailed(_("文件过大（上限 %(mb)d MB）。") % {"mb": mb}, code="file_too_large")
+        raise ValidationFailed(
+            _("文件过大（上限 %(mb)d MB）。") % {"mb": mb}, code="file_too_large"
+        )
     if not raw:
         raise ValidationFailed(_("文件是空的。"), code="empty_file")
     if name.endswith(".csv"):
@@ -108,14 +116,18 @@ def _read_rows(upload: IO[bytes], filename: str) -> list[list[str]]:
         try:
             return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
         except csv.Error as exc:
-            raise ValidationFailed(_("CSV 文件格式有误：%(e)s") % {"e": exc}, code="bad_csv") from exc
+            raise ValidationFailed(
+                _("CSV 文件格式有误：%(e)s") % {"e": exc}, code="bad_csv"
+            ) from exc
     if name.endswith(".xlsx"):
         from openpyxl import load_workbook
 
         try:
             wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
         except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-            raise ValidationFailed(_("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), code="bad_xlsx") from exc
+            raise ValidationFailed(
+                _("无法读取该 Excel 文件，请确认是 .xlsx 格式。"), code="bad_xlsx"
+            ) from exc
         ws = wb.worksheets[0]
         rows: list[list[str]] = []
         for values in ws.iter_rows(values_only=True):
@@ -162,9 +174,13 @@ def parse_and_validate(
         for h in Household.objects.filter(community=community).select_related("building")
     }
     existing_ids = set(
-        Resident.objects.filter(community=community).exclude(id_number="").values_list("id_number", flat=True)
+        Resident.objects.filter(community=community)
+        .exclude(id_number="")
+        .values_list("id_number", flat=True)
     )
-    existing_people = set(Resident.objects.filter(community=community).values_list("household_id", "name"))
+    existing_people = set(
+        Resident.objects.filter(community=community).values_list("household_id", "name")
+    )
     this_year = date.today().year
     errors: list[RowError] = []
     parsed: list[dict[str, Any]] = []
@@ -286,7 +302,9 @@ def parse_and_validate(
     return parsed, errors
 
 
-def roster_import(*, actor: Any, community: OrgUnit, upload: IO[bytes], filename: str) -> ImportResult:
+def roster_import(
+    *, actor: Any, community: OrgUnit, upload: IO[bytes], filename: str
+) -> ImportResult:
     """Validate the whole file; write nothing unless every row is valid."""
     if community.kind != "community" or not manages_community(actor, community):
         raise NotFound()

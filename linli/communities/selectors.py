@@ -49,7 +49,9 @@ def resident_list_for(
 def resident_get_for(*, viewer: Any, pk: int) -> Resident:
     """Not found and not allowed look the same."""
     resident = (
-        Resident.objects.select_related("household__building", "grid", "community").filter(pk=pk).first()
+        Resident.objects.select_related("household__building", "grid", "community")
+        .filter(pk=pk)
+        .first()
     )
     if resident is None or not can_view_resident(viewer, resident):
         raise NotFound()

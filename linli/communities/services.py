@@ -8,19 +8,18 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from linli.core import audit
-from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
 from linli.communities.models import (
     SENSITIVE_TAGS,
     Building,
-    Household,
-    OrgUnit,
     Organisation,
+    OrgUnit,
     PrivacySetting,
     Resident,
     SpecialGroup,
 )
 from linli.communities.permissions import can_edit_resident, current_grant, manages_community
+from linli.core import audit
+from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
 
 
 def orgunit_create(*, kind: str, name: str, code: str, parent: OrgUnit | None = None) -> OrgUnit:
@@ -40,7 +39,12 @@ def orgunit_create(*, kind: str, name: str, code: str, parent: OrgUnit | None = 
 
 
 def organisation_create(
-    *, kind: str, name: str, scope: OrgUnit, specialty: str = "", communities: list[OrgUnit] | None = None
+    *,
+    kind: str,
+    name: str,
+    scope: OrgUnit,
+    specialty: str = "",
+    communities: list[OrgUnit] | None = None,
 ) -> Organisation:
     with transaction.atomic():
         org = Organisation.objects.create(kind=kind, name=name, scope=scope, specialty=specialty)
@@ -75,7 +79,9 @@ def validate_tags(tags: list[str]) -> list[str]:
     valid = set(SpecialGroup.values)
     bad = [t for t in tags if t not in valid]
     if bad:
-        raise ValidationFailed(_("未知的特殊群体标签：%(tags)s") % {"tags": "、".join(bad)}, field="tags")
+        raise ValidationFailed(
+            _("未知的特殊群体标签：%(tags)s") % {"tags": "、".join(bad)}, field="tags"
+        )
     return sorted(set(tags))
 
 
@@ -84,7 +90,17 @@ def resident_update(*, actor: Any, resident: Resident, **fields: Any) -> Residen
     so the audit chain never copies sensitive values."""
     if not can_edit_resident(actor, resident):
         raise NotFound()
-    allowed = {"name", "gender", "birth_year", "relation", "phone", "id_number", "tags", "tier", "is_active"}
+    allowed = {
+        "name",
+        "gender",
+        "birth_year",
+        "relation",
+        "phone",
+        "id_number",
+        "tags",
+        "tier",
+        "is_active",
+    }
     unknown = set(fields) - allowed
     if unknown:
         raise ValidationFailed(_("不能修改这些字段：%(f)s") % {"f": ", ".join(sorted(unknown))})

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from linli.communities import views, views_import, views_grants
+from linli.communities import views, views_grants, views_import
 
 app_name = "communities"
 urlpatterns = [

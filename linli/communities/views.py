@@ -85,7 +85,9 @@ def resident_reveal(request: HttpRequest, pk: int) -> HttpResponse:
         "revealed": {field: value},
     }
     if request.htmx:  # type: ignore[attr-defined]
-        return render(request, "communities/_partials/revealed.html", {"field": field, "value": value})
+        return render(
+            request, "communities/_partials/revealed.html", {"field": field, "value": value}
+        )
     return render(request, "communities/resident_detail.html", context)
 
 

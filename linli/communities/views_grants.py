@@ -10,10 +10,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from linli.accounts.models import Membership, SensitiveAccessGrant, SensitiveScope, User
+from linli.accounts.models import Membership, Role, SensitiveAccessGrant, SensitiveScope, User
 from linli.accounts.scope import scope_of
 from linli.accounts.services import MAX_GRANT_DAYS, sensitive_grant_create, sensitive_grant_revoke
-from linli.accounts.models import Role
 from linli.communities.models import OrgUnit
 from linli.core.errors import DomainError, NotFound
 
@@ -23,7 +22,9 @@ class GrantForm(forms.Form):
     grantee = forms.ModelChoiceField(queryset=User.objects.none(), label=gettext_lazy("授权给"))
     scope = forms.ChoiceField(choices=SensitiveScope.choices, label=gettext_lazy("范围"))
     reason = forms.CharField(max_length=200, label=gettext_lazy("用途说明"))
-    days = forms.IntegerField(min_value=1, max_value=MAX_GRANT_DAYS, initial=7, label=gettext_lazy("有效天数"))
+    days = forms.IntegerField(
+        min_value=1, max_value=MAX_GRANT_DAYS, initial=7, label=gettext_lazy("有效天数")
+    )
 
 
 def _secretary_communities(user: object) -> list[int]:

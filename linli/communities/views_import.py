@@ -11,8 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from linli.communities import roster as roster_service
 from linli.communities.models import OrgUnit
-from linli.communities.roster import COLUMNS, roster_export_rows, roster_import
+from linli.communities.roster import COLUMNS, roster_export_rows
 from linli.communities.selectors import communities_for
 from linli.core.errors import DomainError, NotFound
 
@@ -34,28 +35,39 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            result = roster_import_service(request, form.cleaned_data["community"], upload)
+            result = roster_service.roster_import(
+                actor=request.user,
+                community=form.cleaned_data["community"],
+                upload=upload,
+                filename=upload.name or "",
+            )
         except DomainError as exc:
             error = exc.message
         if result is not None and not result.errors:
             messages.success(
                 request,
                 _("导入成功：新增居民 %(r)d 人、住户 %(h)d 户、楼栋 %(b)d 栋。")
-                % {"r": result.residents_created, "h": result.households_created, "b": result.buildings_created},
+                % {
+                    "r": result.residents_created,
+                    "h": result.households_created,
+                    "b": result.buildings_created,
+                },
             )
             return redirect("communities:roster_import")
-    status = 400 if (error or (result and result.errors) or (request.method == "POST" and not form.is_valid())) else 200
+    status = (
+        400
+        if (
+            error
+            or (result and result.errors)
+            or (request.method == "POST" and not form.is_valid())
+        )
+        else 200
+    )
     return render(
         request,
         "communities/roster_import.html",
         {"form": form, "result": result, "error": error, "columns": [h for _k, h, _e in COLUMNS]},
         status=status,
-    )
-
-
-def roster_import_service(request: HttpRequest, community: OrgUnit, upload: object):  # type: ignore[no-untyped-def]
-    return roster_import(
-        actor=request.user, community=community, upload=upload, filename=getattr(upload, "name", "")  # type: ignore[arg-type]
     )
 
 
@@ -71,7 +83,9 @@ def roster_export(request: HttpRequest) -> HttpResponse:
     if fmt == "csv":
         buf = io.StringIO()
         csv.writer(buf).writerows(rows)
-        response = HttpResponse(buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8")
+        response = HttpResponse(
+            buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
+        )
         response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
         return response
     from openpyxl import Workbook
@@ -83,7 +97,8 @@ def roster_export(request: HttpRequest) -> HttpResponse:
     out = io.BytesIO()
     wb.save(out)
     response = HttpResponse(
-        out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        out.getvalue(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
     return response

@@ -158,7 +158,9 @@ def _verify_chain(head: AuditChainHead) -> tuple[int, Break | None]:
         if ev.seq != expected_seq:
             return count, Break(head.key, expected_seq, None, f"event #{expected_seq} is missing")
         if ev.prev_hash != expected_prev:
-            return count, Break(head.key, ev.seq, ev.pk, "prev_hash does not match the event before")
+            return count, Break(
+                head.key, ev.seq, ev.pk, "prev_hash does not match the event before"
+            )
         digest = compute_hash(
             chain=ev.chain,
             seq=ev.seq,

@@ -15,30 +15,67 @@ from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from linli.accounts.models import Membership, Role, User
-from linli.communities.models import Building, Household, OrgUnit, Organisation, Resident, SpecialGroup
+from linli.communities.models import (
+    Building,
+    Household,
+    Organisation,
+    OrgUnit,
+    Resident,
+    SpecialGroup,
+)
 from linli.core.models import CalendarDay
 
 DEMO_PASSWORD = "linli2026"  # noqa: S105 - printed demo credential, demo database only
-SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
-GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国建华志强淑珍凤英文海燕丹晨阳欣怡子涵浩然宇轩梓萱一诺思远佳琪雨桐俊杰晓东春梅国庆卫东秋菊德福"
+SURNAMES = (  # noqa: E501 - a data line
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
+)
+GIVEN = (  # noqa: E501 - a data line
+    "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超秀兰霞平刚桂英华玉兰萍红建国建华志强淑珍凤英文海燕丹晨阳欣怡子涵浩然宇轩梓萱一诺思远佳琪雨桐俊杰晓东春梅国庆卫东秋菊德福"
+)
 MAIN_COMMUNITY = "阳光社区"
 # 2026 public holidays and make-up working days (State Council notice, Nov 2025).
 HOLIDAYS_2026 = {
-    "2026-01-01": "元旦", "2026-01-02": "元旦", "2026-01-03": "元旦",
-    "2026-02-15": "春节", "2026-02-16": "春节", "2026-02-17": "春节", "2026-02-18": "春节",
-    "2026-02-19": "春节", "2026-02-20": "春节", "2026-02-21": "春节", "2026-02-22": "春节",
+    "2026-01-01": "元旦",
+    "2026-01-02": "元旦",
+    "2026-01-03": "元旦",
+    "2026-02-15": "春节",
+    "2026-02-16": "春节",
+    "2026-02-17": "春节",
+    "2026-02-18": "春节",
+    "2026-02-19": "春节",
+    "2026-02-20": "春节",
+    "2026-02-21": "春节",
+    "2026-02-22": "春节",
     "2026-02-23": "春节",
-    "2026-04-04": "清明节", "2026-04-05": "清明节", "2026-04-06": "清明节",
-    "2026-05-01": "劳动节", "2026-05-02": "劳动节", "2026-05-03": "劳动节", "2026-05-04": "劳动节",
+    "2026-04-04": "清明节",
+    "2026-04-05": "清明节",
+    "2026-04-06": "清明节",
+    "2026-05-01": "劳动节",
+    "2026-05-02": "劳动节",
+    "2026-05-03": "劳动节",
+    "2026-05-04": "劳动节",
     "2026-05-05": "劳动节",
-    "2026-06-19": "端午节", "2026-06-20": "端午节", "2026-06-21": "端午节",
-    "2026-09-25": "中秋节", "2026-09-26": "中秋节", "2026-09-27": "中秋节",
-    "2026-10-01": "国庆节", "2026-10-02": "国庆节", "2026-10-03": "国庆节", "2026-10-04": "国庆节",
-    "2026-10-05": "国庆节", "2026-10-06": "国庆节", "2026-10-07": "国庆节",
+    "2026-06-19": "端午节",
+    "2026-06-20": "端午节",
+    "2026-06-21": "端午节",
+    "2026-09-25": "中秋节",
+    "2026-09-26": "中秋节",
+    "2026-09-27": "中秋节",
+    "2026-10-01": "国庆节",
+    "2026-10-02": "国庆节",
+    "2026-10-03": "国庆节",
+    "2026-10-04": "国庆节",
+    "2026-10-05": "国庆节",
+    "2026-10-06": "国庆节",
+    "2026-10-07": "国庆节",
 }
 WORKDAYS_2026 = {
-    "2026-01-04": "元旦调休", "2026-02-14": "春节调休", "2026-02-28": "春节调休",
-    "2026-05-09": "劳动节调休", "2026-09-20": "国庆节调休", "2026-10-10": "国庆节调休",
+    "2026-01-04": "元旦调休",
+    "2026-02-14": "春节调休",
+    "2026-02-28": "春节调休",
+    "2026-05-09": "劳动节调休",
+    "2026-09-20": "国庆节调休",
+    "2026-10-10": "国庆节调休",
 }
 
 
@@ -63,7 +100,8 @@ class DemoContext:
 def _id_number(rng: random.Random, birth_year: int, female: bool) -> str:
     from linli.communities.roster import ID_CHECK, ID_WEIGHTS
 
-    body = f"330105{birth_year:04d}{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(10, 99):02d}"
+    month, day, seq = rng.randint(1, 12), rng.randint(1, 28), rng.randint(10, 99)
+    body = f"330105{birth_year:04d}{month:02d}{day:02d}{seq:02d}"
     body += str(rng.choice([0, 2, 4, 6, 8]) if female else rng.choice([1, 3, 5, 7, 9]))
     total = sum(int(d) * w for d, w in zip(body, ID_WEIGHTS, strict=True))
     return body + ID_CHECK[total % 11]
@@ -94,23 +132,32 @@ def build_street(*, seed: int = 2026, households: int = 1900, this_year: int = 2
         while rest > 0:
             sizes.append(min(1200, rest))
             rest -= sizes[-1]
-    names = [MAIN_COMMUNITY, "和睦社区", "新风社区"] + [f"第{i}社区" for i in range(4, len(sizes) + 1)]
+    names = [MAIN_COMMUNITY, "和睦社区", "新风社区"] + [
+        f"第{i}社区" for i in range(4, len(sizes) + 1)
+    ]
     streets: list[OrgUnit] = []
     communities: list[OrgUnit] = []
-    for ci, size in enumerate(sizes):
+    for ci in range(len(sizes)):
         if ci % 20 == 0:
             sname = "和睦街道" if ci == 0 else f"和睦街道{ci // 20 + 1}"
             streets.append(_unit("street", sname, f"demo-st-{ci // 20 + 1}", district))
         communities.append(_unit("community", names[ci], f"demo-c{ci + 1}", streets[-1]))
     ctx = DemoContext(rng, seed, city, district, streets, communities, communities[0])
     prop = Organisation.objects.create(kind="property", name="绿城物业服务有限公司", scope=district)
-    prop2 = Organisation.objects.create(kind="property", name="和家物业管理有限公司", scope=district)
+    prop2 = Organisation.objects.create(
+        kind="property", name="和家物业管理有限公司", scope=district
+    )
     prop.communities.set(communities[: max(1, len(communities) // 2 + 1)])
     prop2.communities.set(communities[len(communities) // 2 + 1 :])
     ctx.organisations["property"] = prop
     ctx.organisations["property2"] = prop2
-    for spec, name in [("城管", "拱墅区城市管理局"), ("交通", "拱墅区交通运输局"), ("民政", "拱墅区民政局"),
-                       ("住建", "拱墅区住房和城乡建设局"), ("市场监管", "拱墅区市场监督管理局")]:
+    for spec, name in [
+        ("城管", "拱墅区城市管理局"),
+        ("交通", "拱墅区交通运输局"),
+        ("民政", "拱墅区民政局"),
+        ("住建", "拱墅区住房和城乡建设局"),
+        ("市场监管", "拱墅区市场监督管理局"),
+    ]:
         ctx.organisations[spec] = Organisation.objects.create(
             kind="department", name=name, specialty=spec, scope=district
         )
@@ -120,20 +167,38 @@ def build_street(*, seed: int = 2026, households: int = 1900, this_year: int = 2
     ctx.organisations["enterprise"] = Organisation.objects.create(
         kind="enterprise", name="和睦超市", scope=streets[0]
     )
-    for ci, (community, size) in enumerate(zip(communities, sizes, strict=True)):
-        _populate_community(ctx, community, size, ci, this_year, prop if ci <= len(communities) // 2 else prop2)
+    for ci, (community, n_households) in enumerate(zip(communities, sizes, strict=True)):
+        _populate_community(
+            ctx,
+            community,
+            n_households,
+            ci,
+            this_year,
+            prop if ci <= len(communities) // 2 else prop2,
+        )
     return ctx
 
 
 def _populate_community(
-    ctx: DemoContext, community: OrgUnit, households: int, ci: int, this_year: int, prop: Organisation
+    ctx: DemoContext,
+    community: OrgUnit,
+    households: int,
+    ci: int,
+    this_year: int,
+    prop: Organisation,
 ) -> None:
     rng = ctx.rng
     per_building = 24  # 6 floors × 2 units × 2 rooms
     n_buildings = max(1, -(-households // per_building))
     n_grids = max(1, -(-households // 300))
-    grids = [_unit("grid", f"第{g + 1}网格", f"{community.code}-g{g + 1}", community) for g in range(n_grids)]
-    base_lat, base_lng = Decimal("30.3200") + Decimal(ci) / 100, Decimal("120.1400") + Decimal(ci) / 100
+    grids = [
+        _unit("grid", f"第{g + 1}网格", f"{community.code}-g{g + 1}", community)
+        for g in range(n_grids)
+    ]
+    base_lat, base_lng = (
+        Decimal("30.3200") + Decimal(ci) / 100,
+        Decimal("120.1400") + Decimal(ci) / 100,
+    )
     buildings = []
     for b in range(n_buildings):
         grid = grids[b * n_grids // n_buildings]
@@ -153,13 +218,13 @@ def _populate_community(
     buildings = list(Building.objects.filter(community=community).order_by("id"))
     hh: list[Household] = []
     for i in range(households):
-        b = buildings[i // per_building]
+        bld = buildings[i // per_building]
         k = i % per_building
         floor, unit, room = k // 4 + 1, (k % 4) // 2 + 1, k % 2 + 1
         hh.append(
             Household(
                 community=community,
-                building=b,
+                building=bld,
                 unit=str(unit),
                 room=f"{floor}0{room}",
                 area_m2=Decimal(rng.randint(4500, 14000)) / 100,
@@ -167,7 +232,9 @@ def _populate_community(
             )
         )
     Household.objects.bulk_create(hh, batch_size=5000)
-    hh = list(Household.objects.filter(community=community).select_related("building").order_by("id"))
+    hh = list(
+        Household.objects.filter(community=community).select_related("building").order_by("id")
+    )
     residents: list[Resident] = []
     phone_base = 13000000000 + ci * 100000
     n = 0
@@ -194,13 +261,17 @@ def _populate_community(
                 tags.append(SpecialGroup.LOW_INCOME)
             if age >= 60 and rng.random() < 0.15:
                 tags.append(SpecialGroup.CHRONIC)
-            tier = rng.choices(["representative", "liaison", "active", "none"], weights=[2, 3, 15, 80])[0]
+            tier = rng.choices(
+                ["representative", "liaison", "active", "none"], weights=[2, 3, 15, 80]
+            )[0]
             residents.append(
                 Resident(
                     community=community,
                     grid_id=h.building.grid_id,
                     household=h,
-                    name=rng.choice(SURNAMES) + rng.choice(GIVEN) + (rng.choice(GIVEN) if rng.random() < 0.6 else ""),
+                    name=rng.choice(SURNAMES)
+                    + rng.choice(GIVEN)
+                    + (rng.choice(GIVEN) if rng.random() < 0.6 else ""),
                     gender="f" if female else "m",
                     birth_year=by,
                     relation="head" if m == 0 else ("spouse" if m == 1 else "child"),
@@ -243,15 +314,26 @@ def create_people(ctx: DemoContext) -> None:
         .first()
     )
     assert resident is not None
-    u = User.objects.create(username="resident", phone=resident.phone, display_name=resident.name, password=pw)
+    u = User.objects.create(
+        username="resident", phone=resident.phone, display_name=resident.name, password=pw
+    )
     Resident.objects.filter(pk=resident.pk).update(user=u)
     Membership.objects.create(user=u, role=Role.RESIDENT, unit=main)
     ctx.users[Role.RESIDENT] = u
     ctx.add_login(str(Role.RESIDENT.label), resident.phone, f"{resident.name}，{main.name}")
-    units = {"main": main, "grid": first_grid, "street": ctx.streets[0], "district": ctx.district, "city": ctx.city}
+    units = {
+        "main": main,
+        "grid": first_grid,
+        "street": ctx.streets[0],
+        "district": ctx.district,
+        "city": ctx.city,
+    }
     for role, username, display, unit_key, org_key in STAFF:
         user = User.objects.create(
-            username=username, display_name=display, password=pw, is_staff=role == Role.PLATFORM_ADMIN,
+            username=username,
+            display_name=display,
+            password=pw,
+            is_staff=role == Role.PLATFORM_ADMIN,
             is_superuser=role == Role.PLATFORM_ADMIN,
         )
         Membership.objects.create(
@@ -278,7 +360,8 @@ def create_people(ctx: DemoContext) -> None:
         r.user = by_phone[r.phone]
     Resident.objects.bulk_update(others, ["user"], batch_size=500)
     Membership.objects.bulk_create(
-        [Membership(user=by_phone[r.phone], role=Role.RESIDENT, unit=main) for r in others], batch_size=500
+        [Membership(user=by_phone[r.phone], role=Role.RESIDENT, unit=main) for r in others],
+        batch_size=500,
     )
     ctx.extra["resident_user_count"] = len(others) + 1
 

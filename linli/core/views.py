@@ -9,6 +9,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from linli.accounts.models import Membership
 from linli.accounts.scope import scope_of
 from linli.accounts.services import preferences_update
 from linli.core import nav
@@ -51,7 +52,9 @@ def workbench(request: HttpRequest) -> HttpResponse:
         {
             "menu": nav.items_for("staff", request.user),
             "communities": communities,
-            "memberships": request.user.memberships.active().select_related("unit", "organisation"),
+            "memberships": Membership.objects.active()
+            .filter(user=request.user)  # type: ignore[misc]
+            .select_related("unit", "organisation"),
         },
     )
 
@@ -99,14 +102,22 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "not_found", "message": _("接口不存在。")}, status=404)
     return render(
-        request, "core/error.html", {"error": {"message": _("找不到该页面，或您无权查看。")}}, status=404
+        request,
+        "core/error.html",
+        {"error": {"message": _("找不到该页面，或您无权查看。")}},
+        status=404,
     )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith("/api/"):
         return JsonResponse({"code": "server_error", "message": _("服务器内部错误。")}, status=500)
-    return render(request, "core/error.html", {"error": {"message": _("服务器出错了，请稍后再试。")}}, status=500)
+    return render(
+        request,
+        "core/error.html",
+        {"error": {"message": _("服务器出错了，请稍后再试。")}},
+        status=500,
+    )
 
 
 def healthz(request: HttpRequest) -> HttpResponse:

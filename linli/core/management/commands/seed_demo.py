@@ -22,14 +22,18 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--seed", type=int, default=2026)
-        parser.add_argument("--households", type=int, default=1900, help="total households (1 900 = demo)")
+        parser.add_argument(
+            "--households", type=int, default=1900, help="total households (1 900 = demo)"
+        )
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         t0 = time.perf_counter()
         if not DemoSeed.objects.filter(app="core").exists():
             if OrgUnit.objects.exists():
-                self.stderr.write("Database already has data that is not the demo; refusing to seed.")
+                self.stderr.write(
+                    "Database already has data that is not the demo; refusing to seed."
+                )
                 return
             with transaction.atomic():
                 ctx = demo.load(seed=opts["seed"], households=opts["households"])
@@ -55,15 +59,20 @@ class Command(BaseCommand):
         elapsed = time.perf_counter() - t0
         if opts["quiet"]:
             return
-        self.stdout.write(self.style.SUCCESS(f"Demo street ready in {elapsed:.1f}s: "
-                                             f"{Resident.objects.count()} residents."))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo street ready in {elapsed:.1f}s: {Resident.objects.count()} residents."
+            )
+        )
         self.stdout.write("")
-        self.stdout.write("  Demo logins (password for all: %s)" % demo.DEMO_PASSWORD)
+        self.stdout.write(f"  Demo logins (password for all: {demo.DEMO_PASSWORD})")
         self.stdout.write("  " + "-" * 60)
         for label, login, note in ctx.logins:
             self.stdout.write(f"  {label:<10} {login:<16} {note}")
         self.stdout.write("")
-        self.stdout.write("  Open http://127.0.0.1:8000/  (长辈模式 and English are in the top bar)")
+        self.stdout.write(
+            "  Open http://127.0.0.1:8000/  (长辈模式 and English are in the top bar)"
+        )
 
     def _context(self, seed: int) -> demo.DemoContext:
         """Rebuild the context of an already-loaded demo (second run)."""
@@ -71,9 +80,15 @@ class Command(BaseCommand):
 
         city = OrgUnit.objects.get(code="demo-330100")
         district = OrgUnit.objects.get(code="demo-330105")
-        streets = list(OrgUnit.objects.filter(kind="street", code__startswith="demo-st-").order_by("id"))
-        communities = list(OrgUnit.objects.filter(kind="community", code__startswith="demo-c").order_by("id"))
-        ctx = demo.DemoContext(random.Random(seed), seed, city, district, streets, communities, communities[0])
+        streets = list(
+            OrgUnit.objects.filter(kind="street", code__startswith="demo-st-").order_by("id")
+        )
+        communities = list(
+            OrgUnit.objects.filter(kind="community", code__startswith="demo-c").order_by("id")
+        )
+        ctx = demo.DemoContext(
+            random.Random(seed), seed, city, district, streets, communities, communities[0]
+        )
         from linli.communities.models import Organisation
 
         for o in Organisation.objects.all():
@@ -81,7 +96,9 @@ class Command(BaseCommand):
             ctx.organisations.setdefault(key, o)
         resident_user = User.objects.get(username="resident")
         ctx.users[Role.RESIDENT] = resident_user
-        ctx.add_login(str(Role.RESIDENT.label), resident_user.phone or "", resident_user.display_name)
+        ctx.add_login(
+            str(Role.RESIDENT.label), resident_user.phone or "", resident_user.display_name
+        )
         for role, username, display, _u, _o in demo.STAFF:
             user = User.objects.get(username=username)
             ctx.users[role] = user
