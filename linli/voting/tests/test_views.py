@@ -22,10 +22,13 @@ def test_resident_votes_on_the_page_and_checks_receipt(world, ballot):
     c = _client(world.users["resident"])
     page = c.get(reverse("voting:ballot_detail", args=[ballot.pk]))
     assert page.status_code == 200 and "提交投票" in page.content.decode()
-    r = c.post(reverse("voting:vote", args=[ballot.pk]), {"choice": "0", "idem": "abc"}, follow=True)
+    url = reverse("voting:vote", args=[ballot.pk])
+    r = c.post(url, {"choice": "0", "idem": "abc"}, follow=True)
     body = r.content.decode()
     assert "投票成功" in body
-    code = re.search(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}", body).group(0)
+    m = re.search(r"[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}", body)
+    assert m is not None
+    code = m.group(0)
     again = c.post(reverse("voting:vote", args=[ballot.pk]), {"choice": "1"}, follow=True)
     assert "已经投过票" in again.content.decode()
     assert Vote.objects.get(ballot=ballot).choices == [0]
@@ -59,27 +62,49 @@ def test_result_page_explains_rule(world, ballot):
 
 def test_staff_create_open_and_paper_vote(world):
     sec = _client(world.users["secretary"])
-    r = sec.post(reverse("voting:ballot_new"), {
-        "community": world.community.pk, "title": "小区停车收费方案", "description": "",
-        "kind": "single", "options": "方案一\n方案二", "max_choices": 0,
-        "eligibility": "households", "voter_resident_ids": "", "weighting": "head",
-        "validity_rule": "households_75", "matter_class": "",
-        "opens_at": "2020-01-01T08:00", "closes_at": "2099-01-01T08:00", "ratification_days": 0,
-    })
+    r = sec.post(
+        reverse("voting:ballot_new"),
+        {
+            "community": world.community.pk,
+            "title": "小区停车收费方案",
+            "description": "",
+            "kind": "single",
+            "options": "方案一\n方案二",
+            "max_choices": 0,
+            "eligibility": "households",
+            "voter_resident_ids": "",
+            "weighting": "head",
+            "validity_rule": "households_75",
+            "matter_class": "",
+            "opens_at": "2020-01-01T08:00",
+            "closes_at": "2099-01-01T08:00",
+            "ratification_days": 0,
+        },
+    )
     assert r.status_code == 302, r.content.decode()
     b = Ballot.objects.get(title="小区停车收费方案")
     sec.post(reverse("voting:ballot_open", args=[b.pk]))
     b.refresh_from_db()
     assert b.status == "open"
-    bad = sec.post(reverse("voting:paper_vote", args=[b.pk]), {
-        "resident": str(world.residents["resident"].pk), "second_username": "worker",
-        "second_password": "wrong", "choice": "1",
-    })
+    bad = sec.post(
+        reverse("voting:paper_vote", args=[b.pk]),
+        {
+            "resident": str(world.residents["resident"].pk),
+            "second_username": "worker",
+            "second_password": "wrong",
+            "choice": "1",
+        },
+    )
     assert "密码不正确" in bad.content.decode()
-    ok = sec.post(reverse("voting:paper_vote", args=[b.pk]), {
-        "resident": world.residents["resident"].phone, "second_username": "worker",
-        "second_password": "pw-Linli-2026", "choice": "1",
-    })
+    ok = sec.post(
+        reverse("voting:paper_vote", args=[b.pk]),
+        {
+            "resident": world.residents["resident"].phone,
+            "second_username": "worker",
+            "second_password": "pw-Linli-2026",
+            "choice": "1",
+        },
+    )
     assert ok.status_code == 302
     v = Vote.objects.get(ballot=b)
     assert v.channel == "paper" and v.second_staff == world.users["worker"]
