@@ -1,0 +1,11 @@
+"""Benchmarks: production-like (DEBUG off, real password hashing off for speed of
+set-up only), PostgreSQL via DATABASE_URL, in-process tasks."""
+
+from config.settings.base import *  # noqa: F403
+
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+AXES_ENABLED = False
+LOGGING = {"version": 1, "disable_existing_loggers": True, "root": {"level": "ERROR"}}
