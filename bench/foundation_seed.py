@@ -29,7 +29,6 @@ def main(argv: list[str]) -> int:
         "residents": Resident.objects.count(),
     }
     print(f"backend={connection.vendor} households={households} seconds={elapsed:.1f} {counts}")
-    print(
-        f"rate={counts['households'] / elapsed:.0f} households/s, {counts['residents'] / elapsed:.0f} residents/s"
-    )
+    hh_rate = counts["households"] / elapsed
+    print(f"rate={hh_rate:.0f} households/s, {counts['residents'] / elapsed:.0f} residents/s")
     return 0 if counts["households"] == households else 1
