@@ -297,6 +297,10 @@ class RequestEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind} {self.at:%Y-%m-%d %H:%M}"
 
+    @property
+    def to_status_label(self) -> str:
+        return str(Status(self.to_status).label) if self.to_status in Status.values else ""
+
 
 class PhotoKind(models.TextChoices):
     BEFORE = "before", _("问题照片")

@@ -203,7 +203,8 @@ def test_duplicates_by_distance(world: Any, submit: Any) -> None:
         lng=120.1001,
         now=MONDAY,
     )
-    assert [c.request.pk for c in near] == [first.pk] and near[0].distance_m < 100
+    assert [c.request.pk for c in near] == [first.pk]
+    assert near[0].distance_m is not None and near[0].distance_m < 100
     # ~150 m away: not offered.
     assert not find_duplicates(
         community_id=world.community.pk,

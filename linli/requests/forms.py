@@ -1,0 +1,84 @@
+"""Page input parsing. Business rules live in the services; forms only coerce types."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from linli.requests.models import Channel
+from linli.requests.selectors import leaf_categories
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"})
+        )
+        kwargs.setdefault("required", False)
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        if isinstance(data, list | tuple):
+            return [d for d in data if d]
+        return [data] if data else []
+
+
+def _category_choices() -> list[tuple[str, list[tuple[int, str]]]]:
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for c in leaf_categories():
+        group = c.parent.name if c.parent_id and c.parent else str(_("其他"))
+        groups.setdefault(group, []).append((c.pk, c.name))
+    return list(groups.items())
+
+
+class ReportForm(forms.Form):
+    category = forms.TypedChoiceField(label=_("问题类别"), coerce=int)
+    description = forms.CharField(
+        label=_("问题描述"),
+        widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
+        max_length=10_000,  # the service gives the precise message above 2000
+        required=False,
+        help_text=_("请写清楚什么问题、在哪里、持续多久。"),
+    )
+    building = forms.TypedChoiceField(label=_("楼栋"), coerce=int, required=False, empty_value=None)
+    lat = forms.CharField(label=_("纬度（可选）"), required=False, max_length=20)
+    lng = forms.CharField(label=_("经度（可选）"), required=False, max_length=20)
+    address = forms.CharField(label=_("位置补充说明"), required=False, max_length=200)
+    photos = MultipleFileField(label=_("照片（可选，最多 6 张，每张不超过 8 MB）"))
+
+    def __init__(self, *args: Any, buildings: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("请选择"))] + _category_choices()  # type: ignore[attr-defined]
+        self.fields["building"].choices = [("", _("不选（用坐标定位）"))] + buildings  # type: ignore[attr-defined]
+
+
+class RecordForm(ReportForm):
+    """代办: staff record a request for a resident (hotline, suggestion box, visit)."""
+
+    channel = forms.ChoiceField(
+        label=_("来源渠道"),
+        choices=[(c, label) for c, label in Channel.choices if c in ("hotline", "box", "visit")],
+    )
+    resident_phone = forms.CharField(
+        label=_("居民手机号（可选，用于关联居民）"), required=False, max_length=11
+    )
+    reporter_name = forms.CharField(label=_("反映人姓名"), required=False, max_length=40)
+    reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
+
+
+class RateForm(forms.Form):
+    rating = forms.TypedChoiceField(
+        label=_("满意度"), coerce=int, choices=[(i, f"{i} ★") for i in range(5, 0, -1)]
+    )
+    comment = forms.CharField(
+        label=_("评价（可选）"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
