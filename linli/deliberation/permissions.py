@@ -54,7 +54,10 @@ def can_view_community_hall(user: Any, obj: Any) -> bool:
     if community is None:
         return False
     scope = scope_of(user)
-    return scope.community_id == community.pk or scope.covers(community.path, *VIEW_ROLES)
+    # community_ids_for also maps a grid worker's grid to its community.
+    return scope.community_id == community.pk or community.pk in scope.community_ids_for(
+        *VIEW_ROLES
+    )
 
 
 @rules.predicate
