@@ -9,6 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from linli.communities.models import OrgUnit, Resident
 from linli.core.errors import NotFound, ValidationFailed
@@ -189,7 +190,7 @@ def catalogue(request: HttpRequest) -> list[ItemOut]:
 
 
 @router.post("/redeem", response={201: VoucherOut})
-def redeem(request: HttpRequest, body: RedeemIn) -> tuple[int, VoucherOut]:
+def redeem(request: HttpRequest, body: RedeemIn) -> Status[VoucherOut]:
     item = selectors.item_get_for(viewer=request.user, pk=body.item_id)
     r = selectors.my_resident(request.user)
     v = services.redeem(
@@ -198,13 +199,14 @@ def redeem(request: HttpRequest, body: RedeemIn) -> tuple[int, VoucherOut]:
         resident=r,
         idempotency_key=_key(request, body.idempotency_key),
     )
-    return 201, VoucherOut(
+    out = VoucherOut(
         id=v.pk, code=v.code, item_id=v.item_id, status=v.status, transaction_id=v.transaction_id
     )
+    return Status(201, out)
 
 
 @router.post("/donate", response={201: TxOut})
-def donate(request: HttpRequest, body: DonateIn) -> tuple[int, TxOut]:
+def donate(request: HttpRequest, body: DonateIn) -> Status[TxOut]:
     r = selectors.my_resident(request.user)
     tx = services.donate(
         actor=request.user,
@@ -212,11 +214,11 @@ def donate(request: HttpRequest, body: DonateIn) -> tuple[int, TxOut]:
         points=body.points,
         idempotency_key=_key(request, body.idempotency_key),
     )
-    return 201, _tx(tx)
+    return Status(201, _tx(tx))
 
 
 @router.post("/hours/transfer", response={201: TxOut})
-def hours_transfer(request: HttpRequest, body: TransferIn) -> tuple[int, TxOut]:
+def hours_transfer(request: HttpRequest, body: TransferIn) -> Status[TxOut]:
     r = selectors.my_resident(request.user)
     to = Resident.objects.filter(pk=body.to_resident_id, community_id=r.community_id).first()
     if to is None:
@@ -230,11 +232,11 @@ def hours_transfer(request: HttpRequest, body: TransferIn) -> tuple[int, TxOut]:
         minutes=body.minutes,
         idempotency_key=_key(request, body.idempotency_key),
     )
-    return 201, _tx(tx)
+    return Status(201, _tx(tx))
 
 
 @router.post("/hours/spend", response={201: TxOut})
-def hours_spend(request: HttpRequest, body: SpendIn) -> tuple[int, TxOut]:
+def hours_spend(request: HttpRequest, body: SpendIn) -> Status[TxOut]:
     r = selectors.my_resident(request.user)
     tx = services.hours_spend(
         actor=request.user,
@@ -243,11 +245,11 @@ def hours_spend(request: HttpRequest, body: SpendIn) -> tuple[int, TxOut]:
         description=body.description,
         idempotency_key=_key(request, body.idempotency_key),
     )
-    return 201, _tx(tx)
+    return Status(201, _tx(tx))
 
 
 @router.post("/claims", response={201: ClaimOut})
-def claim_submit(request: HttpRequest, body: ClaimIn) -> tuple[int, ClaimOut]:
+def claim_submit(request: HttpRequest, body: ClaimIn) -> Status[ClaimOut]:
     r = selectors.my_resident(request.user)
     recipient = None
     if body.recipient_id:
@@ -265,7 +267,7 @@ def claim_submit(request: HttpRequest, body: ClaimIn) -> tuple[int, ClaimOut]:
         recipient=recipient,
         description=body.description,
     )
-    return 201, _claim(c)
+    return Status(201, _claim(c))
 
 
 @router.get("/claims/pending", response=list[ClaimOut])
