@@ -38,6 +38,7 @@ migrate: $(STAMP)
 demo: $(STAMP)
 	$(MANAGE) migrate --noinput
 	$(MANAGE) seed_demo
+	@echo "  Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 
 lint: $(STAMP)
