@@ -930,7 +930,7 @@ def sweep_deadlines(*, now: datetime | None = None, batch: int = 1000) -> SweepR
 
 
 def open311_client_issue(
-    *, actor: Any, name: str, community: OrgUnit, contact: str = ""
+    *, actor: Any, name: str, community: OrgUnit, contact: str = "", key: str | None = None
 ) -> tuple[Open311Client, str]:
     """Issue an API key for a client app; returns the key once (only its hash is kept)."""
     import hashlib
@@ -941,7 +941,8 @@ def open311_client_issue(
     ):
         raise PermissionDenied(_("只有社区书记、街道或平台管理员可以发放接入密钥。"))
     name = _clean_text(name, field="name", min_len=2, max_len=80, what=_("应用名称"))
-    key = "o311_" + secrets.token_urlsafe(24)
+    # ``key`` is only passed by the demo, so its printed key stays the same across runs.
+    key = key or "o311_" + secrets.token_urlsafe(24)
     with transaction.atomic():
         client = Open311Client.objects.create(
             name=name,

@@ -1,0 +1,63 @@
+"""/api/v1/requests/ with session auth."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from linli.requests.models import ServiceRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def _post(client: Any, url: str, data: dict[str, Any]) -> Any:
+    return client.post(url, json.dumps(data), content_type="application/json")
+
+
+def test_api_flow(client: Any, world: Any, cats: Any) -> None:
+    client.force_login(world.user("resident"))
+    assert any(c["code"] == "fac-light" for c in client.get("/api/v1/requests/categories").json())
+    r = _post(
+        client,
+        "/api/v1/requests/",
+        {"category": "fac-light", "description": "1幢楼道灯坏了", "building_id": world.building.pk},
+    )
+    assert r.status_code == 201, r.content
+    rid = r.json()["id"]
+    assert r.json()["reporter_name"] is None and r.json()["status"] == "submitted"
+    dup = client.get(
+        "/api/v1/requests/duplicates",
+        {"description": "1幢楼道的灯坏了", "building_id": world.building.pk},
+    ).json()
+    assert [d["id"] for d in dup] == [rid]
+
+    client.force_login(world.user("property"))
+    assert _post(client, f"/api/v1/requests/{rid}/accept", {}).json()["status"] == "accepted"
+    out = _post(client, f"/api/v1/requests/{rid}/resolve", {"resolution": "已修复"}).json()
+    assert out["status"] == "resolved" and out["reporter_name"] == "张三"
+
+    client.force_login(world.user("resident"))
+    r = _post(client, f"/api/v1/requests/{rid}/rate", {"rating": 7})
+    assert r.status_code == 400 and r.json()["code"] == "invalid"
+    assert _post(client, f"/api/v1/requests/{rid}/rate", {"rating": 4}).json()["status"] == "closed"
+    d = client.get(f"/api/v1/requests/{rid}").json()
+    assert [e["kind"] for e in d["timeline"]][0] == "submitted"
+
+    client.force_login(world.user("stranger"))
+    assert client.get(f"/api/v1/requests/{rid}").status_code == 404
+
+
+def test_api_bad_input(client: Any, world: Any, cats: Any) -> None:
+    client.force_login(world.user("resident"))
+    for payload in [
+        {"category": "nope", "description": "楼道灯坏了好久", "building_id": world.building.pk},
+        {"category": "fac-light", "description": "", "building_id": world.building.pk},
+        {"category": "fac-light", "description": "楼道灯坏了好久", "lat": 40.0, "lng": 116.0},
+    ]:
+        r = _post(client, "/api/v1/requests/", payload)
+        assert r.status_code == 400 and r.json()["message"]
+    assert ServiceRequest.objects.count() == 0
+    client.logout()
+    assert client.get("/api/v1/requests/mine").status_code == 401
