@@ -25,3 +25,14 @@ register.filter("mask_name", mask_name)
 @register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key, key) if mapping else key
+
+
+@register.filter
+def icon_char(label: Any) -> str:
+    """The tile's badge: the label's first meaningful character (我的诉求 → 诉), so tiles
+    need no emoji font, which many phones and servers lack."""
+    text = str(label)
+    for ch in text:
+        if ch not in "我的是 ":
+            return ch.upper()
+    return text[:1]
