@@ -549,3 +549,16 @@ def test_result_hidden_from_residents_until_close(world, ballot):
     with pytest.raises(PermissionDenied):
         ballot_result(viewer=world.users["resident"], ballot=ballot)
     assert ballot_result(viewer=world.users["secretary"], ballot=ballot).final is False
+
+
+def test_recount_command(world, ballot):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    vote_cast(actor=world.users["resident"], ballot=ballot, choices=[0])
+    expire(ballot)
+    ballot_close(actor=world.users["secretary"], ballot=ballot)
+    out = StringIO()
+    call_command("voting_recount", ballot.pk, stdout=out)
+    assert out.getvalue().startswith("OK")
