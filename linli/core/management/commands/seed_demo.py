@@ -53,9 +53,12 @@ class Command(BaseCommand):
                 if hasattr(module, "logins"):
                     module.logins(ctx)
                 continue
+            t_app = time.perf_counter()
             with transaction.atomic():
                 module.seed(ctx)
                 DemoSeed.objects.create(app=config.label)
+            if opts["verbosity"] >= 2:
+                self.stdout.write(f"  {config.label}: {time.perf_counter() - t_app:.2f}s")
         elapsed = time.perf_counter() - t0
         if opts["quiet"]:
             return
