@@ -312,10 +312,10 @@ def seed(ctx: DemoContext) -> None:
     # Deliberators: two certified with assessments over time, two in training.
     held = Meeting.objects.filter(community=main, status="held").first()
     for i, r in enumerate(members[:4]):
-        d = s.deliberator_enrol(actor=sec, resident=r)
+        dl = s.deliberator_enrol(actor=sec, resident=r)
         s.deliberator_record_activity(
             actor=sec,
-            deliberator=d,
+            deliberator=dl,
             kind="training",
             on=timezone.localdate() - timedelta(days=60),
             note="社区议事员培训（第一期）",
@@ -324,23 +324,23 @@ def seed(ctx: DemoContext) -> None:
             if held is not None:
                 s.deliberator_record_activity(
                     actor=sec,
-                    deliberator=d,
+                    deliberator=dl,
                     kind="practice",
                     on=timezone.localdate() - timedelta(days=14),
                     meeting=held,
                 )
             s.deliberator_record_activity(
                 actor=sec,
-                deliberator=d,
+                deliberator=dl,
                 kind="practice",
                 on=timezone.localdate() - timedelta(days=40),
                 note="模拟议事",
             )
-            s.deliberator_certify(actor=sec, deliberator=d)
+            s.deliberator_certify(actor=sec, deliberator=dl)
             for days, score in [(90, 5 + i), (30, 7 + i)]:
                 s.skill_assess(
                     actor=sec,
-                    deliberator=d,
+                    deliberator=dl,
                     score=score,
                     on=timezone.localdate() - timedelta(days=days),
                 )

@@ -88,7 +88,7 @@ def seed(ctx: DemoContext) -> None:
                     read_at=published + timedelta(hours=rng.randint(1, 72)),
                 )
                 for r in chosen
-                if r.user_id != ctx.users[Role.RESIDENT].pk
+                if r.user_id is not None and r.user_id != ctx.users[Role.RESIDENT].pk
             ],
             batch_size=1000,
         )
