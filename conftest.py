@@ -189,3 +189,44 @@ def world(db: Any) -> World:
     admin = make_user("platform_admin", is_superuser=True, is_staff=True)
     w.users["platform_admin"] = admin
     return w
+
+
+_SQLITE_AUDIT_TRIGGERS = [
+    "CREATE TRIGGER IF NOT EXISTS core_auditevent_no_update BEFORE UPDATE ON core_auditevent "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
+    "CREATE TRIGGER IF NOT EXISTS core_auditevent_no_delete BEFORE DELETE ON core_auditevent "
+    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
+]
+
+
+@pytest.fixture(autouse=True)
+def _audit_log_flushable(request: pytest.FixtureRequest) -> Any:
+    """Let transactional tests (live_server, threads) clean up on SQLite.
+
+    Django empties tables after such a test with DELETE, which the append-only trigger
+    refuses. PostgreSQL uses TRUNCATE, which row triggers do not see. So on SQLite the
+    triggers are (re)created before every test and dropped just before the flush.
+    """
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(
+        {"transactional_db", "live_server"} & set(request.fixturenames)
+        or (marker is not None and marker.kwargs.get("transaction"))
+    )
+    uses_db = marker is not None or bool(
+        {"db", "transactional_db", "live_server", "world"} & set(request.fixturenames)
+    )
+    if not uses_db:
+        yield
+        return
+    request.getfixturevalue("_django_db_helper")  # set up after (so torn down before) the db
+    from django.db import connection
+
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            for sql in _SQLITE_AUDIT_TRIGGERS:
+                cur.execute(sql)
+    yield
+    if transactional and connection.vendor == "sqlite":
+        with connection.cursor() as cur:
+            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
+            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")

@@ -12,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_check_deploy_is_clean() -> None:
     env = dict(os.environ)
+    # Set by the browser tests' conftest in this process; never set in production.
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     env.update(
         DJANGO_SETTINGS_MODULE="config.settings.production",
         DJANGO_SECRET_KEY="k" * 10 + "a-long-random-production-secret-for-the-check-0123456789",
