@@ -24,10 +24,11 @@ class UserLanguageMiddleware:
         lang = request.GET.get("lang")
         if lang in ("zh-hans", "en"):
             request.COOKIES[LANGUAGE_COOKIE] = lang
-        elif LANGUAGE_COOKIE not in request.COOKIES:
+        elif LANGUAGE_COOKIE not in request.COOKIES and not request.path.startswith("/api/"):
             # Simplified Chinese is the product's default whatever the browser asks for:
             # many residents' phones report an English locale they never chose. English
             # is an explicit choice (switcher, ?lang=en or the account's setting).
+            # API clients negotiate with Accept-Language as usual.
             request.META["HTTP_ACCEPT_LANGUAGE"] = "zh-hans"
         response = self.get_response(request)
         if lang in ("zh-hans", "en"):

@@ -92,3 +92,10 @@ def test_preferences_validation(world) -> None:
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
     assert r.status_code == 200 and r.json()["elderly_mode"] is True
+
+
+def test_api_error_messages_follow_accept_language(client) -> None:
+    r = client.get("/api/v1/accounts/me", HTTP_ACCEPT_LANGUAGE="en")
+    assert r.json()["message"] == "Please log in or provide a valid access token."
+    r = client.get("/api/v1/accounts/me", HTTP_ACCEPT_LANGUAGE="zh-CN")
+    assert r.json()["message"] == "请先登录或提供有效的访问令牌。"
