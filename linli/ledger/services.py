@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -198,6 +198,23 @@ def idempotent[T](
 # --------------------------------------------------------------------------- posting
 
 
+def lock_accounts(*ids: int) -> dict[int, Account]:
+    """Lock accounts in primary-key order. Every transaction that locks more than one
+    account takes all of them here (or in ``post_transaction``) in this one order, so
+    two transactions can never each hold a row the other waits for."""
+    rows = Account.objects.select_for_update().filter(pk__in=sorted(set(ids))).order_by("pk")
+    return {a.pk: a for a in rows}
+
+
+def _earn_accounts(resident: Resident, currency: str) -> list[int]:
+    """The guarded accounts an earning touches (the issuer is locked only at posting)."""
+    acc = resident_account(resident, currency)
+    ids = [acc.pk]
+    if currency == Currency.MINUTES:
+        ids.append(system_account(resident.community_id, currency, AccountKind.PUBLIC_FUND).pk)
+    return ids
+
+
 @dataclass(frozen=True)
 class Leg:
     account_id: int
@@ -233,19 +250,30 @@ def post_transaction(
     merged = {k: v for k, v in merged.items() if v != 0}
     if len(merged) < 2 or sum(merged.values()) != 0:
         raise ValidationFailed(_("借贷不平衡，交易被拒绝。"))
-    # Fixed lock order (primary key) so concurrent transfers A→B and B→A never deadlock.
-    accounts = list(Account.objects.select_for_update().filter(pk__in=list(merged)).order_by("pk"))
-    if len(accounts) != len(merged):
+    # Lock order, the same in every transaction: first the accounts that must not go
+    # negative, by primary key (so transfers A→B and B→A never deadlock), then the
+    # system accounts (issuer, adjustment), whose rows are only touched by the final
+    # increment. The system rows are the hottest in a community, so they are held only
+    # from that UPDATE to COMMIT, not for the whole transaction.
+    meta = {
+        a["pk"]: a
+        for a in Account.objects.filter(pk__in=list(merged)).values(
+            "pk", "currency", "community_id", "allow_negative"
+        )
+    }
+    if len(meta) != len(merged):
         raise NotFound(_("账户不存在。"))
-    for acc in accounts:
-        if acc.currency != currency:
+    for m in meta.values():
+        if m["currency"] != currency:
             raise ValidationFailed(_("积分与时间银行小时不能混用。"))
-        if acc.community_id != community_id:
+        if m["community_id"] != community_id:
             raise ValidationFailed(_("不能跨社区记账。"))
+    guarded = sorted(pk for pk, m in meta.items() if not m["allow_negative"])
+    system = sorted(pk for pk, m in meta.items() if m["allow_negative"])
     new_balance: dict[int, int] = {}
-    for acc in accounts:
+    for acc in lock_accounts(*guarded).values():
         after = acc.balance + merged[acc.pk]
-        if after < 0 and not acc.allow_negative:
+        if after < 0:
             if currency == Currency.MINUTES:
                 raise ValidationFailed(
                     _("时间银行余额不足：当前 %(h)s 小时。") % {"h": fmt_hours(acc.balance)},
@@ -255,6 +283,14 @@ def post_transaction(
                 _("积分余额不足：当前 %(b)s 分。") % {"b": acc.balance}, code="insufficient"
             )
         new_balance[acc.pk] = after
+    lifetime = lifetime or {}
+    for pk in guarded:
+        if lifetime.get(pk):
+            Account.objects.filter(pk=pk).update(
+                balance=new_balance[pk], lifetime_earned=F("lifetime_earned") + lifetime[pk]
+            )
+        else:
+            Account.objects.filter(pk=pk).update(balance=new_balance[pk])
     tx = LedgerTransaction.objects.create(
         community_id=community_id,
         currency=currency,
@@ -266,26 +302,27 @@ def post_transaction(
         reverses=reverses,
         source=source[:80],
     )
+    with connection.cursor() as cur:
+        for pk in system:
+            # Atomic increment; RETURNING gives the exact running balance under the row
+            # lock this UPDATE takes (SQLite ≥ 3.35 and PostgreSQL both support it).
+            cur.execute(
+                "UPDATE ledger_account SET balance = balance + %s WHERE id = %s RETURNING balance",
+                [merged[pk], pk],
+            )
+            new_balance[pk] = int(cur.fetchone()[0])
     Entry.objects.bulk_create(
         [
             Entry(
                 transaction=tx,
-                account_id=acc.pk,
-                side=Side.CREDIT if merged[acc.pk] > 0 else Side.DEBIT,
-                amount=abs(merged[acc.pk]),
-                balance_after=new_balance[acc.pk],
+                account_id=pk,
+                side=Side.CREDIT if merged[pk] > 0 else Side.DEBIT,
+                amount=abs(merged[pk]),
+                balance_after=new_balance[pk],
             )
-            for acc in accounts
+            for pk in sorted(merged)
         ]
     )
-    lifetime = lifetime or {}
-    for acc in accounts:
-        if lifetime.get(acc.pk):
-            Account.objects.filter(pk=acc.pk).update(
-                balance=new_balance[acc.pk], lifetime_earned=F("lifetime_earned") + lifetime[acc.pk]
-            )
-        else:
-            Account.objects.filter(pk=acc.pk).update(balance=new_balance[acc.pk])
     audit.record(
         actor=actor if getattr(actor, "pk", None) else None,
         action=f"ledger.{kind}",
@@ -294,7 +331,7 @@ def post_transaction(
         payload={
             "currency": currency,
             "key": idempotency_key,
-            "legs": [[acc.pk, merged[acc.pk]] for acc in accounts],
+            "legs": [[pk, merged[pk]] for pk in sorted(merged)],
             "memo": memo[:200],
             "reverses": reverses.pk if reverses else None,
         },
@@ -455,7 +492,7 @@ def _earn_legs(
     legs: list[Leg] = []
     if rule.currency == Currency.MINUTES:
         cap = settings_for(resident.community_id).hours_cap_minutes
-        current = Account.objects.select_for_update().get(pk=acc.pk).balance
+        current = lock_accounts(*_earn_accounts(resident, rule.currency))[acc.pk].balance
         to_resident = max(0, min(amount, cap - current))
         if to_resident < amount:
             fund = system_account(resident.community_id, rule.currency, AccountKind.PUBLIC_FUND)
@@ -468,9 +505,9 @@ def _earn_legs(
 
 def _approve(claim: EarningClaim, actor: Any, *, memo: str = "") -> EarningClaim:
     """Post the claim. Precondition: inside atomic, permission checked."""
-    # Serialise this resident's earnings: lock their account before reading the caps.
-    acc = resident_account(claim.resident, claim.rule.currency)
-    Account.objects.select_for_update().filter(pk=acc.pk).first()
+    # Serialise this resident's earnings: lock the accounts (in the global order) before
+    # reading the caps.
+    lock_accounts(*_earn_accounts(claim.resident, claim.rule.currency))
     room = cap_room(claim.rule, claim.resident_id, claim.service_date)
     if room is not None and claim.amount > room:
         raise ValidationFailed(
@@ -691,8 +728,7 @@ def award(
 
     def do() -> EarningClaim | None:
         with transaction.atomic():
-            acc = resident_account(resident, rule.currency)
-            Account.objects.select_for_update().filter(pk=acc.pk).first()
+            lock_accounts(*_earn_accounts(resident, rule.currency))
             qty = amount
             if clamp_to_cap:
                 room = cap_room(rule, resident.pk, on)
@@ -798,20 +834,13 @@ def hours_transfer(
             src = resident_account(sender, Currency.MINUTES)
             dst = resident_account(receiver, Currency.MINUTES)
             cap = settings_for(sender.community_id).hours_cap_minutes
-            locked = {
-                a.pk: a
-                for a in Account.objects.select_for_update()
-                .filter(pk__in=[src.pk, dst.pk])
-                .order_by("pk")
-            }
+            fund = system_account(sender.community_id, Currency.MINUTES, AccountKind.PUBLIC_FUND)
+            locked = lock_accounts(src.pk, dst.pk, fund.pk)
             to_receiver = max(0, min(minutes, cap - locked[dst.pk].balance))
             legs = [Leg(src.pk, -minutes)]
             if to_receiver:
                 legs.append(Leg(dst.pk, to_receiver))
             if to_receiver < minutes:
-                fund = system_account(
-                    sender.community_id, Currency.MINUTES, AccountKind.PUBLIC_FUND
-                )
                 legs.append(Leg(fund.pk, minutes - to_receiver))
             return post_transaction(
                 actor=actor,
