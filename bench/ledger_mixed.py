@@ -253,7 +253,8 @@ def main(argv: list[str]) -> int:
     t0 = time.perf_counter()
     data = _build(n_accounts // 2, n_comm)
     print(
-        f"built {Account.objects.count()} accounts in {n_comm} communities in {time.perf_counter() - t0:.1f}s",
+        f"built {Account.objects.count()} accounts in {n_comm} communities "
+        f"in {time.perf_counter() - t0:.1f}s",
         flush=True,
     )
     connections.close_all()
@@ -273,12 +274,15 @@ def main(argv: list[str]) -> int:
     retried = sum(r["retried"] for r in results)
     lat = sorted(x for r in results for x in r["lat"])
     print(
-        f"{workers} workers, {per * workers} operations in {wall:.1f}s: {ok} posted, {refused} refused "
+        f"{workers} workers, {per * workers} operations in {wall:.1f}s: "
+        f"{ok} posted, {refused} refused "
         f"(insufficient balance), {retried} retries"
     )
     print(
-        f"throughput: {ok / wall:.0f} transactions/s posted, {(per * workers) / wall:.0f} operations/s; "
-        f"latency p50 {lat[len(lat) // 2] * 1000:.1f} ms, p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms"
+        f"throughput: {ok / wall:.0f} transactions/s posted, "
+        f"{(per * workers) / wall:.0f} operations/s; "
+        f"latency p50 {lat[len(lat) // 2] * 1000:.1f} ms, "
+        f"p99 {lat[int(len(lat) * 0.99)] * 1000:.1f} ms"
     )
     # Checks.
     expected: dict[tuple[int, str], int] = defaultdict(int)
@@ -303,7 +307,8 @@ def main(argv: list[str]) -> int:
     print(f"negative resident balances: {negatives}")
     print(f"lost updates (balance != sum of accepted ops): {len(lost) + len(nonzero_unexpected)}")
     print(
-        f"balances != sum of entries: {len(rep.balance_diffs)}; statements with wrong running balance: "
+        f"balances != sum of entries: {len(rep.balance_diffs)}; "
+        f"statements with wrong running balance: "
         f"{len(rep.running_diffs)}; unbalanced transactions: {len(rep.unbalanced_tx)}"
     )
     print(

@@ -1,0 +1,132 @@
+"""A volunteer signs up on a phone, is checked in by staff, sees the points arrive and
+redeems a reward (Playwright + Debian chromium against the live server)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+CHROMIUM = "/usr/bin/chromium"
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+# SQLite flushes with DELETE, which the append-only triggers (audit chain, ledger
+# entries) rightly refuse. Empty those two tables with the triggers briefly dropped, then
+# restore the triggers, so the flush has nothing to delete there and later tests in this
+# database still see the triggers.
+APPEND_ONLY = [
+    ("core_auditevent", "core", "0002_audit_append_only"),
+    ("ledger_entry", "ledger", "0002_entries_immutable"),
+]
+
+
+@pytest.fixture
+def allow_flush(live_server: Any) -> Iterator[None]:
+    yield
+    if connection.vendor != "sqlite":
+        return  # PostgreSQL flushes with TRUNCATE, which row triggers do not see
+    from importlib import import_module
+
+    with connection.cursor() as cur:
+        for table, app, migration in APPEND_ONLY:
+            module = import_module(f"linli.{app}.migrations.{migration}")
+            for sql in module.SQLITE_DOWN:
+                cur.execute(sql)
+            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
+            for sql in module.SQLITE_UP:
+                cur.execute(sql)
+
+
+@pytest.fixture
+def page() -> Iterator[Any]:
+    if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
+        pytest.skip(f"chromium not installed at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+        yield ctx.new_page()
+        browser.close()
+
+
+def login(page: Any, base: str, username: str) -> None:
+    page.context.clear_cookies()
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw-Linli-2026")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+
+def test_volunteer_signs_up_checked_in_gets_points_and_redeems(
+    world: Any, live_server: Any, allow_flush: None, page: Any
+) -> None:
+    from linli.ledger import services as ledger
+    from linli.ledger.models import EarnKind, Voucher
+    from linli.volunteers import services
+
+    ledger.rule_save(
+        actor=world.user("secretary"),
+        community=world.community,
+        kind=EarnKind.VOLUNTEER_SERVICE,
+        amount=30,
+    )
+    ledger.item_save(
+        actor=world.user("secretary"),
+        community=world.community,
+        name="爱心理发服务",
+        kind="service",
+        price_points=20,
+        stock=5,
+    )
+    now = timezone.now()
+    activity = services.activity_create(
+        actor=world.user("worker"),
+        community=world.community,
+        kind="garbage",
+        title="垃圾分类督导",
+        location="1幢分类亭",
+        starts_at=now - timedelta(minutes=30),
+        ends_at=now + timedelta(hours=1),
+        capacity=5,
+        earn_kind="volunteer_service",
+    )
+    base = live_server.url
+    # The volunteer signs up on the phone.
+    login(page, base, "resident")
+    page.goto(f"{base}/volunteers/")
+    page.click("text=垃圾分类督导")
+    page.click("main >> text=我要报名")
+    assert "报名成功" in page.inner_text("main")
+    assert page.inner_text("#my-status") == "已报名"
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # Staff check them in and out at the venue.
+    login(page, base, "worker")
+    page.goto(f"{base}/volunteers/{activity.pk}/")
+    page.click("main button:has-text('签到')")
+    assert "已签到" in page.inner_text("main")
+    page.click("main button:has-text('签退并发放')")
+    assert "已签退" in page.inner_text("main")
+    # The volunteer sees the points, then redeems a reward.
+    login(page, base, "resident")
+    page.goto(f"{base}/ledger/")
+    assert page.inner_text("#points-balance") == "30"
+    page.goto(f"{base}/ledger/catalogue/")
+    page.click("main button:has-text('兑换')")
+    page.wait_for_url(f"{base}/ledger/vouchers/")
+    code = Voucher.objects.get().code
+    assert code in page.inner_text("main")
+    page.goto(f"{base}/ledger/")
+    assert page.inner_text("#points-balance") == "10"
