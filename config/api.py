@@ -7,6 +7,7 @@ from importlib import import_module
 from typing import Any
 
 from django.apps import apps
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -15,6 +16,17 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from linli.accounts.services import api_token_user
 from linli.core.errors import DomainError
+
+
+class CookieSessionAuth(SessionAuth):
+    """The pages' own session cookie (with its CSRF check). A request that carries no
+    session cookie — an API client with a token — skips this authenticator, so the
+    CSRF check that only a cookie needs never blocks a bearer token."""
+
+    def _get_key(self, request: HttpRequest) -> str | None:
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+            return None
+        return super()._get_key(request)
 
 
 class TokenAuth(HttpBearer):
@@ -42,7 +54,7 @@ api = NinjaAPI(
     version="1",
     description="社区共建共治共享平台接口。会话登录（网页）或 Bearer 令牌（客户端）。",
     urls_namespace="api",
-    auth=[SessionAuth(), TokenAuth(), TokenHeaderAuth()],
+    auth=[CookieSessionAuth(), TokenAuth(), TokenHeaderAuth()],
     docs_url="/docs",
 )
 
@@ -72,6 +84,12 @@ def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 @api.exception_handler(HttpError)
 def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 403 and "CSRF" in str(exc.message):
+        return api.create_response(
+            request,
+            {"code": "csrf_failed", "message": _("请求来源无法验证（CSRF），请刷新页面后重试。")},
+            status=403,
+        )
     return api.create_response(
         request, {"code": "http_error", "message": str(exc.message)}, status=exc.status_code
     )

@@ -99,3 +99,22 @@ def test_api_error_messages_follow_accept_language(client) -> None:
     assert r.json()["message"] == "Please log in or provide a valid access token."
     r = client.get("/api/v1/accounts/me", HTTP_ACCEPT_LANGUAGE="zh-CN")
     assert r.json()["message"] == "请先登录或提供有效的访问令牌。"
+
+
+def test_bearer_token_writes_need_no_csrf_but_cookie_writes_do(world) -> None:
+    _t, key = api_token_issue(user=world.user("resident"), name="app")
+    c = Client(enforce_csrf_checks=True)
+    r = c.patch(
+        "/api/v1/accounts/me/preferences",
+        {"elderly_mode": True},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
+    assert r.status_code == 200 and r.json()["elderly_mode"] is True
+    c.force_login(world.user("neighbour"))  # now a session cookie without a CSRF token
+    r = c.patch(
+        "/api/v1/accounts/me/preferences", {"elderly_mode": True}, content_type="application/json"
+    )
+    assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
+    world.user("neighbour").refresh_from_db()
+    assert world.user("neighbour").elderly_mode is False
