@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -24,12 +25,38 @@ from linli.core.models import AuditChainHead, AuditEvent
 GENESIS = "0" * 64
 
 
-def chain_key_for(community_id: int | None = None, street_id: int | None = None) -> str:
+# A tenant's busiest writes (votes, ledger entries) may spread over this many
+# sub-chains ("community:12/5"), so concurrent writers do not all queue on one head
+# row. Each sub-chain is a complete hash chain of its own and is verified as one.
+SHARDS = 16
+
+
+def chain_key_for(
+    community_id: int | None = None, street_id: int | None = None, shard: object = None
+) -> str:
     if community_id is not None:
-        return f"community:{community_id}"
-    if street_id is not None:
-        return f"street:{street_id}"
-    return "global"
+        base = f"community:{community_id}"
+    elif street_id is not None:
+        base = f"street:{street_id}"
+    else:
+        base = "global"
+    if shard is None:
+        return base
+    return f"{base}/{zlib.crc32(str(shard).encode()) % SHARDS}"
+
+
+def lock_tenant_chains(*, community_id: int | None = None, street_id: int | None = None) -> None:
+    """Take every chain head of a tenant (base and all shards), in key order, until the
+    transaction ends. A writer that must see no concurrent sharded write in flight
+    (e.g. closing a ballot) calls this; writers that hold one shard finish first, and
+    later ones wait and then see the committed change."""
+    base = chain_key_for(community_id, street_id)
+    keys = [base] + [f"{base}/{i}" for i in range(SHARDS)]
+    existing = set(AuditChainHead.objects.filter(key__in=keys).values_list("key", flat=True))
+    for key in keys:
+        if key not in existing:
+            AuditChainHead.objects.get_or_create(key=key)
+    list(AuditChainHead.objects.select_for_update().filter(key__in=keys).order_by("key"))
 
 
 def _canonical(obj: Any) -> str:
@@ -75,11 +102,14 @@ def record(
     community_id: int | None = None,
     street_id: int | None = None,
     payload: dict[str, Any] | None = None,
+    shard: object = None,
 ) -> AuditEvent:
     """Append one event. Precondition: called inside ``transaction.atomic``.
 
     ``payload`` must be JSON-serialisable; it is normalised through canonical JSON so
-    the stored value hashes identically when it is read back.
+    the stored value hashes identically when it is read back. ``shard`` (e.g. a voter
+    or account id) puts the event on one of the tenant's sub-chains: events with the
+    same shard value stay in one chain, in order.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the write's transaction")
@@ -87,7 +117,7 @@ def record(
         target_type = target._meta.label_lower
         target_id = str(target.pk)
     clean_payload = json.loads(_canonical(payload or {}))
-    chain = chain_key_for(community_id, street_id)
+    chain = chain_key_for(community_id, street_id, shard)
     head, _created = AuditChainHead.objects.get_or_create(key=chain)
     # Lock the head: appends to one chain are serialised, other chains run in parallel.
     head = AuditChainHead.objects.select_for_update().get(pk=head.pk)

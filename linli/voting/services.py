@@ -433,6 +433,9 @@ def ballot_close(*, actor: Any, ballot: Ballot) -> Ballot:
                     },
                     code="too_early",
                 )
+        # Votes append to the community's sub-chains (sharded by voter); taking every
+        # head lets in-flight votes commit first and makes later ones see "closed".
+        audit.lock_tenant_chains(community_id=ballot.community_id)
         ballot.closed_at = now
         ballot.save(update_fields=["status", "closed_at", "updated_at"])
         audit.record(
@@ -454,6 +457,7 @@ def ballot_cancel(*, actor: Any, ballot: Ballot, reason: str) -> Ballot:
     with transaction.atomic():
         ballot = Ballot.objects.select_for_update().select_related("community").get(pk=ballot.pk)
         _transition(ballot, Ballot.Status.CANCELLED)
+        audit.lock_tenant_chains(community_id=ballot.community_id)
         ballot.cancel_reason = reason[:200]
         ballot.save(update_fields=["status", "cancel_reason", "updated_at"])
         audit.record(
@@ -539,6 +543,7 @@ def vote_cast(
             target=ballot,
             community_id=ballot.community_id,
             payload=_vote_payload(ballot, vote, voter.pk),
+            shard=voter.pk,
         )
         _recheck_open(ballot.pk)
     return CastResult(vote, code)
@@ -572,6 +577,7 @@ def _change_vote(
         target=ballot,
         community_id=ballot.community_id,
         payload=_vote_payload(ballot, vote, vote.voter_id),
+        shard=vote.voter_id,
     )
     _recheck_open(ballot.pk)
     return CastResult(vote, code, changed=True)
@@ -635,6 +641,7 @@ def paper_vote_record(
             target=ballot,
             community_id=ballot.community_id,
             payload=payload,
+            shard=voter.pk,
         )
         _recheck_open(ballot.pk)
     return CastResult(vote, code)
@@ -749,6 +756,7 @@ def proxy_revoke(*, actor: Any, proxy: ProxyGrant, reason: str = "") -> ProxyGra
                 target=ballot,
                 community_id=ballot.community_id,
                 payload={"voter": voter_tag(ballot, proxy.voter_id), "reason": "proxy_revoked"},
+                shard=proxy.voter_id,
             )
         audit.record(
             actor=actor,
@@ -827,6 +835,7 @@ def ratification_record(
             target=ballot,
             community_id=ballot.community_id,
             payload=_vote_payload(ballot, vote, voter.pk),
+            shard=voter.pk,
         )
     return CastResult(vote, code)
 
