@@ -31,7 +31,6 @@ from datetime import timedelta
 from typing import Any
 
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/linli_bench_requests"
-CSRF = "benchcsrftoken0123456789abcdefgh"  # any 32 alphanumerics: cookie and header match
 
 
 def _opt(argv: list[str], name: str, default: int) -> int:
@@ -165,17 +164,13 @@ def _http(argv: list[str], url: str) -> dict[str, float]:
     residents = list(
         Resident.objects.filter(user__isnull=False).select_related("user", "household")[:clients]
     )
-    # Session + CSRF, as the phone pages use the API. (Bearer-token POSTs currently fail
-    # ninja's CSRF check because SessionAuth runs first in config/api.py — see the note.)
-    from django.conf import settings
-    from django.test import Client
+    # API clients authenticate with bearer tokens, as the residents' app would.
+    from linli.accounts.services import api_token_issue
 
     tokens = []
     for r in residents:
-        c = Client()
-        c.force_login(User.objects.get(pk=r.user_id))
-        session = c.cookies[settings.SESSION_COOKIE_NAME].value
-        tokens.append((session, r.household.building_id))
+        _token, key = api_token_issue(user=User.objects.get(pk=r.user_id), name="bench")
+        tokens.append((key, r.household.building_id))
     import socket
 
     with socket.socket() as sock:  # a free port: other benches may run at the same time
