@@ -109,7 +109,10 @@ def record(
     ``payload`` must be JSON-serialisable; it is normalised through canonical JSON so
     the stored value hashes identically when it is read back. ``shard`` (e.g. a voter
     or account id) puts the event on one of the tenant's sub-chains: events with the
-    same shard value stay in one chain, in order.
+    same shard value stay in one chain, in order. A transaction that writes to both
+    the base chain and a sub-chain must write the base-chain event first (heads are
+    always taken base first, as :func:`lock_tenant_chains` does), or two transactions
+    could wait on each other's heads.
     """
     if not connection.in_atomic_block:
         raise RuntimeError("audit.record must run inside the write's transaction")

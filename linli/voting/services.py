@@ -747,6 +747,15 @@ def proxy_revoke(*, actor: Any, proxy: ProxyGrant, reason: str = "") -> ProxyGra
         proxy.revoked_at = timezone.now()
         proxy.revoked_by = actor
         proxy.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
+        # The base-chain event first, then the voter's sub-chain: every transaction takes
+        # chain heads in that order (as ballot_close does), so they cannot deadlock.
+        audit.record(
+            actor=actor,
+            action="voting.proxy_revoked",
+            target=ballot,
+            community_id=ballot.community_id,
+            payload={"proxy": proxy.pk, "reason": (reason or "")[:200]},
+        )
         withdrawn = Vote.objects.filter(proxy=proxy).first()
         if withdrawn is not None:
             withdrawn.delete()
@@ -758,13 +767,6 @@ def proxy_revoke(*, actor: Any, proxy: ProxyGrant, reason: str = "") -> ProxyGra
                 payload={"voter": voter_tag(ballot, proxy.voter_id), "reason": "proxy_revoked"},
                 shard=proxy.voter_id,
             )
-        audit.record(
-            actor=actor,
-            action="voting.proxy_revoked",
-            target=ballot,
-            community_id=ballot.community_id,
-            payload={"proxy": proxy.pk, "reason": (reason or "")[:200]},
-        )
         _recheck_open(ballot.pk)
     return proxy
 
