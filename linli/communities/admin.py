@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from linli.communities.models import Building, Household, OrgUnit, Organisation, Resident
+from linli.communities.models import Building, Household, Organisation, OrgUnit, Resident
 
 
 @admin.register(OrgUnit)
