@@ -116,7 +116,9 @@ def seed(ctx: Any) -> None:
             r.owner_org, r.owner_unit = r.assignee_org, r.assignee_unit
             r.status = Status.ACCEPTED
             fix_h = rng.choice([4, 10, 24, 48, 72, 120, 200])
-            if age > timedelta(hours=resp_h + fix_h) and roll > 0.12:
+            # Most matters get fixed; only recent ones are still open (a real backlog is
+            # weeks, not months).
+            if age > timedelta(hours=resp_h + fix_h) and (roll > 0.12 or age > timedelta(days=21)):
                 r.resolved_at = r.accepted_at + timedelta(hours=fix_h)
                 r.resolved_on_time = r.resolved_at <= r.feedback_due  # type: ignore[operator]
                 r.cycle_seconds = int((r.resolved_at - created).total_seconds())
