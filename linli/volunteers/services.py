@@ -46,6 +46,9 @@ from linli.volunteers.models import (
 from linli.volunteers.permissions import can_check_in, can_create_activity, can_manage_activity
 
 CHECKIN_SALT = "volunteers.checkin"
+# A volunteer's personal check-in pass (shown on their sign-up, scanned by staff at the
+# door). Its own salt, so a pass can never be replayed as a venue code or vice versa.
+PASS_SALT = "volunteers.pass"  # noqa: S105 (a signing salt, not a secret)
 CHECKIN_MAX_AGE = 3 * 24 * 3600
 
 # Activity state machine: one table, each transition a service below.
@@ -343,6 +346,32 @@ def check_in_by_token(*, actor: Any, token: str) -> SignUp:
         if s is None:
             raise NotFound(_("您没有报名该活动。"))
         return _check_in(s, actor)
+
+
+def pass_token(s: SignUp) -> str:
+    return signing.dumps({"s": s.pk}, salt=PASS_SALT, compress=True)
+
+
+def signup_from_pass(*, viewer: Any, token: str) -> SignUp:
+    """The sign-up behind a scanned pass. Only door staff of the activity may resolve
+    it; for anyone else a valid pass is indistinguishable from a forged one."""
+    try:
+        data = signing.loads(token, salt=PASS_SALT, max_age=CHECKIN_MAX_AGE)
+    except signing.BadSignature:
+        raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token") from None
+    s = (
+        SignUp.objects.select_related("activity", "resident__household__building")
+        .filter(pk=data.get("s"))
+        .first()
+    )
+    if s is None or not can_check_in(viewer, s.activity):
+        raise NotFound()
+    return s
+
+
+def check_in_by_pass(*, actor: Any, token: str) -> SignUp:
+    """Staff scan the pass on a volunteer's phone: the same check-in as at the list."""
+    return check_in(actor=actor, signup=signup_from_pass(viewer=actor, token=token))
 
 
 def _award_minutes(activity: Activity) -> int:

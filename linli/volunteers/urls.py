@@ -11,7 +11,10 @@ urlpatterns = [
     path("<int:pk>/finish/", views.activity_finish, name="activity_finish"),
     path("signups/<int:pk>/cancel/", views.signup_cancel, name="signup_cancel"),
     path("signups/<int:pk>/check/", views.signup_check, name="signup_check"),
+    path("<int:pk>/checkin-qr.svg", views.checkin_qr, name="checkin_qr"),
     path("checkin/<str:token>/", views.checkin_token, name="checkin_token"),
+    path("signups/<int:pk>/pass.svg", views.pass_qr, name="pass_qr"),
+    path("pass/<str:token>/", views.pass_scan, name="pass_scan"),
     path("me/", views.my_profile, name="my_profile"),
     path("skills/", views.skills_pool, name="skills_pool"),
 ]

@@ -20,7 +20,7 @@ from linli.communities.models import Building, OrgUnit
 from linli.core.errors import DomainError, NotFound, ValidationFailed
 from linli.ledger.models import EarnKind
 from linli.ledger.selectors import my_resident
-from linli.volunteers import selectors, services
+from linli.volunteers import qr, selectors, services
 from linli.volunteers.models import ActivityKind, SignUp, SkillCategory, Slot, VolunteerProfile
 from linli.volunteers.permissions import (
     CHECKIN_ROLES,
@@ -67,13 +67,60 @@ def activity_list(request: HttpRequest) -> HttpResponse:
 def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = selectors.activity_get_for(viewer=request.user, pk=pk)
     ctx: dict[str, Any] = {"a": a, "mine": selectors.my_signup(viewer=request.user, activity=a)}
+    mine = ctx["mine"]
+    if mine is not None and mine.status == "registered" and a.status in ("open", "closed"):
+        # The volunteer's own pass for staff to scan at the door; the signed link is
+        # also printed so staff can type it if the camera fails.
+        ctx["pass_url"] = _pass_url(request, mine)
     if can_check_in(request.user, a):
         ctx["roster"] = selectors.roster_for(viewer=request.user, activity=a)
-        ctx["checkin_url"] = request.build_absolute_uri(
-            reverse("volunteers:checkin_token", args=[services.checkin_token(a)])
-        )
+        ctx["checkin_url"] = _checkin_url(request, a)
         ctx["can_manage"] = can_manage_activity(request.user, a)
     return render(request, "volunteers/activity_detail.html", ctx)
+
+
+def _checkin_url(request: HttpRequest, a: Any) -> str:
+    return request.build_absolute_uri(
+        reverse("volunteers:checkin_token", args=[services.checkin_token(a)])
+    )
+
+
+def _pass_url(request: HttpRequest, s: SignUp) -> str:
+    token = services.pass_token(s)
+    return request.build_absolute_uri(reverse("volunteers:pass_scan", args=[token]))
+
+
+@login_required
+def checkin_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    """The venue code as an SVG image (door staff only: it lets anyone signed up check
+    themself in)."""
+    a = selectors.activity_get_for(viewer=request.user, pk=pk)
+    if not can_check_in(request.user, a):
+        raise NotFound()
+    return qr.svg_response(_checkin_url(request, a))
+
+
+@login_required
+def pass_qr(request: HttpRequest, pk: int) -> HttpResponse:
+    """A volunteer's own check-in pass as an SVG image (only its holder sees it)."""
+    rid = scope_of(request.user).resident_id
+    s = SignUp.objects.filter(pk=pk, resident_id=rid or 0, status="registered").first()
+    if s is None:
+        raise NotFound()
+    return qr.svg_response(_pass_url(request, s))
+
+
+@login_required
+def pass_scan(request: HttpRequest, token: str) -> HttpResponse:
+    """Staff scanned a volunteer's pass: GET shows who it is, POST checks them in."""
+    s = services.signup_from_pass(viewer=request.user, token=token)
+    if request.method == "POST" and _attempt(
+        request,
+        lambda: services.check_in_by_pass(actor=request.user, token=token),
+        _("已签到。"),
+    ):
+        return redirect("volunteers:activity_detail", pk=s.activity_id)
+    return render(request, "volunteers/pass_scan.html", {"s": s, "a": s.activity})
 
 
 @login_required
