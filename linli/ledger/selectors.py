@@ -303,4 +303,28 @@ def transaction_get_for(*, viewer: Any, pk: int) -> LedgerTransaction:
     return tx
 
 
+def transaction_detail_for(*, viewer: Any, pk: int) -> LedgerTransaction:
+    """One transaction with its legs and any reversal, for the correction desk."""
+    tx = transaction_get_for(viewer=viewer, pk=pk)
+    return (
+        LedgerTransaction.objects.select_related("actor", "reverses")
+        .prefetch_related("entries__account")
+        .get(pk=tx.pk)
+    )
+
+
+def reversal_of(tx: LedgerTransaction) -> LedgerTransaction | None:
+    return LedgerTransaction.objects.filter(reverses=tx).first()
+
+
+def recent_transactions(*, viewer: Any, community: OrgUnit) -> QuerySet[LedgerTransaction]:
+    if not can_view_trial_balance(viewer, community):
+        raise NotFound()
+    return (
+        LedgerTransaction.objects.filter(community=community)
+        .select_related("reversed_by")
+        .order_by("-id")
+    )
+
+
 __all__ = ["Side", "TxKind"]

@@ -1102,9 +1102,14 @@ def reverse(
 
     def do() -> LedgerTransaction:
         with transaction.atomic():
+            # Lock the original first: two staff reversing it with different request keys
+            # are serialised here, and the second sees the first's reversal below.
+            LedgerTransaction.objects.select_for_update().filter(pk=tx.pk).first()
             if LedgerTransaction.objects.filter(reverses=tx).exists():
                 raise Conflict(_("该交易已冲正。"), code="already_reversed")
-            entries = list(tx.entries.all())
+            if tx.kind == TxKind.REDEEM:
+                _void_redemption(actor, tx)
+            entries = list(tx.entries.select_related("account"))
             legs = [Leg(e.account_id, -e.signed) for e in entries]
             lifetime: dict[int, int] = {}
             if tx.kind == TxKind.EARN:
@@ -1125,6 +1130,28 @@ def reverse(
             )
 
     return idempotent(key, rhash, do, lambda t: t)
+
+
+def _void_redemption(actor: Any, tx: LedgerTransaction) -> None:
+    """Refunding a redemption takes back its voucher and returns the item to stock; a
+    voucher already handed over at the counter cannot be undone by a ledger entry."""
+    voucher = Voucher.objects.select_for_update().filter(transaction=tx).first()
+    if voucher is None:
+        return
+    if voucher.status == VoucherStatus.USED:
+        raise Conflict(
+            _("兑换码 %(c)s 已核销，不能冲正这笔兑换。") % {"c": voucher.code}, code="voucher_used"
+        )
+    if voucher.status == VoucherStatus.ISSUED:
+        Voucher.objects.filter(pk=voucher.pk).update(status=VoucherStatus.VOID)
+        CatalogueItem.objects.filter(pk=voucher.item_id).update(stock=F("stock") + 1)
+        audit.record(
+            actor=actor,
+            action="ledger.voucher_voided",
+            target=voucher,
+            community_id=voucher.community_id,
+            payload={"tx": tx.pk},
+        )
 
 
 def adjust(

@@ -22,6 +22,7 @@ urlpatterns = [
     path("manage/vouchers/use/", views.voucher_use, name="voucher_use"),
     path("manage/trial-balance/", views.trial_balance, name="trial_balance"),
     path("manage/honours/", views.honours, name="honours"),
+    path("manage/transactions/<int:pk>/", views.transaction_reverse, name="transaction_reverse"),
     path("hall-of-fame/", views.hall_of_fame, name="hall_of_fame"),
     path("hall-of-fame/<int:community_id>/", views.hall_of_fame, name="hall_of_fame_for"),
 ]

@@ -34,7 +34,13 @@ from linli.ledger.models import (
     HonourKind,
     ItemKind,
 )
-from linli.ledger.permissions import MANAGER_ROLES, OVERSIGHT_ROLES, STAFF_ROLES
+from linli.ledger.permissions import (
+    MANAGER_ROLES,
+    OVERSIGHT_ROLES,
+    STAFF_ROLES,
+    can_reverse,
+    can_view_trial_balance,
+)
 
 
 def new_key() -> str:
@@ -89,7 +95,13 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "ledger/statement.html",
-        {"account": account, "page": page, "is_hours": account.currency == Currency.MINUTES},
+        {
+            "account": account,
+            "page": page,
+            "is_hours": account.currency == Currency.MINUTES,
+            # Staff who audit the books get a link from each line to its transaction.
+            "tx_links": can_view_trial_balance(request.user, account),
+        },
     )
 
 
@@ -471,6 +483,39 @@ def trial_balance(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "kinds": AccountKind.choices,
             "balanced": all(v == 0 for v in totals.values()),
+            "recent": selectors.recent_transactions(viewer=request.user, community=community)[:20],
+        },
+    )
+
+
+@login_required
+def transaction_reverse(request: HttpRequest, pk: int) -> HttpResponse:
+    """冲正: show one transaction and, for the secretary, post its mirror image with a
+    reason. The original entries stay as they are; the service audits the reversal."""
+    tx = selectors.transaction_detail_for(viewer=request.user, pk=pk)
+    if request.method == "POST":
+        try:
+            services.reverse(
+                actor=request.user,
+                tx=tx,
+                reason=request.POST.get("reason", ""),
+                idempotency_key=request.POST.get("key", ""),
+            )
+        except DomainError as exc:
+            messages.error(request, _("未冲正：%(m)s") % {"m": exc.message})
+        else:
+            messages.success(request, _("已冲正，原交易保留并关联冲正记录。"))
+            return redirect("ledger:transaction_reverse", pk=tx.pk)
+    return render(
+        request,
+        "ledger/transaction.html",
+        {
+            "tx": tx,
+            "entries": list(tx.entries.all()),
+            "reversal": selectors.reversal_of(tx),
+            "can_reverse": can_reverse(request.user, tx),
+            "key": new_key(),
+            "reason": request.POST.get("reason", ""),
         },
     )
 
