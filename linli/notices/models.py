@@ -125,3 +125,28 @@ class NoticeRead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.notice_id}:{self.user_id}"
+
+
+class NoticeDelivery(models.Model):
+    """The sent marker: one row per notice and push channel (SMS, WeChat), written in the
+    same transaction that queues the messages. The unique constraint makes sending
+    idempotent — a second publish path, a rerun of the scheduler or two schedulers at
+    once cannot send a notice twice on one channel."""
+
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    sent_at = models.DateTimeField(default=timezone.now)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("推送记录")
+        verbose_name_plural = _("推送记录")
+        constraints = [
+            models.UniqueConstraint(fields=["notice", "channel"], name="notice_delivery_once"),
+            models.CheckConstraint(
+                condition=Q(channel__in=["sms", "wechat"]), name="notice_delivery_push_channel"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.notice_id}:{self.channel}"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -16,11 +17,13 @@ from linli.communities.models import Building, OrgUnit, Resident
 from linli.core import audit
 from linli.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
 from linli.core.notify import Message, send_on_commit
-from linli.notices.models import PUSH_CHANNELS, Channel, Notice, NoticeRead
+from linli.notices.models import PUSH_CHANNELS, Channel, Notice, NoticeDelivery, NoticeRead
 from linli.notices.permissions import can_manage_notice, can_publish_in, can_view_notice
 
 # A little slack for the clock between the form being filled in and submitted.
 BACKDATE_TOLERANCE = timedelta(minutes=5)
+# How far back the scheduler still pushes a notice it missed (e.g. the worker was down).
+DUE_LOOKBACK_DAYS = 3
 
 
 def audience_residents(notice: Notice) -> QuerySet[Resident]:
@@ -139,17 +142,88 @@ def notice_publish(*, actor: Any, notice: Notice, publish_at: datetime | None = 
             community_id=locked.community_id,
             payload={"publish_at": when.isoformat(), "channels": locked.channels},
         )
-        push = [c for c in locked.channels if c in PUSH_CHANNELS]
-        if push:
-            phones = audience_residents(locked).exclude(phone="").values_list("phone", flat=True)
-            text = f"【{locked.community.name}】{locked.title}：{locked.summary}"
-            for phone in phones.iterator(chunk_size=2000):
-                for channel in push:
-                    send_on_commit(
-                        Message(channel=channel, to=phone, subject=locked.title, body=text)
-                    )
+        if when <= now:
+            # Due now: push in this transaction. A scheduled notice is pushed at its time
+            # by send_due_notices (the scheduler), not when staff press publish.
+            for channel in _push_channels(locked):
+                _deliver(locked, channel)
     notice.refresh_from_db()
     return notice
+
+
+def _push_channels(notice: Notice) -> list[str]:
+    return [c for c in notice.channels if c in PUSH_CHANNELS]
+
+
+def _deliver(notice: Notice, channel: str) -> bool:
+    """Write the sent marker for (notice, channel) and queue its messages for after
+    commit. Returns False (sending nothing) if the marker already exists.
+
+    Precondition: inside transaction.atomic with ``notice`` locked (select_for_update),
+    so the status read here is the one that commits.
+    """
+    phones = list(
+        audience_residents(notice)
+        .exclude(phone="")
+        .order_by("pk")
+        .values_list("phone", flat=True)
+        .distinct()
+    )
+    try:
+        # A savepoint: losing the unique constraint must not poison the outer transaction.
+        with transaction.atomic():
+            NoticeDelivery.objects.create(notice=notice, channel=channel, recipients=len(phones))
+    except IntegrityError:
+        return False
+    text = f"【{notice.community.name}】{notice.title}：{notice.summary}"
+    for phone in phones:
+        send_on_commit(Message(channel=channel, to=phone, subject=notice.title, body=text))
+    return True
+
+
+@dataclass(frozen=True)
+class DueResult:
+    checked: int  # (notice, channel) pairs that were due and not yet sent
+    sent: int  # of which this run sent (the rest were sent by a concurrent run)
+    recipients: int
+
+
+def send_due_notices(
+    *, now: datetime | None = None, lookback_days: int = DUE_LOOKBACK_DAYS
+) -> DueResult:
+    """Push every published notice whose publish time has come and that has not been
+    pushed yet on one of its SMS/WeChat channels (the scheduler; safe to rerun and to
+    run concurrently: the NoticeDelivery unique constraint is the sent marker).
+
+    Notices due more than ``lookback_days`` ago are not pushed any more: a text about a
+    meeting that is long past is noise (they stay visible on the web as before).
+    """
+    now = now or timezone.now()
+    candidates = (
+        Notice.objects.filter(
+            status=Notice.Status.PUBLISHED,
+            publish_at__lte=now,
+            publish_at__gt=now - timedelta(days=lookback_days),
+        )
+        .prefetch_related("deliveries")
+        .only("pk", "channels")
+        .order_by("publish_at", "pk")
+    )
+    todo: list[tuple[int, str]] = []
+    for n in candidates:
+        done = {d.channel for d in n.deliveries.all()}
+        todo.extend((n.pk, c) for c in _push_channels(n) if c not in done)
+    sent = recipients = 0
+    for pk, channel in todo:
+        with transaction.atomic():
+            locked = Notice.objects.select_for_update().select_related("community").get(pk=pk)
+            # Withdrawn between the scan and the lock: nothing goes out.
+            if locked.status != Notice.Status.PUBLISHED:
+                continue
+            if _deliver(locked, channel):
+                sent += 1
+                recipients += locked.deliveries.get(channel=channel).recipients
+    return DueResult(checked=len(todo), sent=sent, recipients=recipients)
 
 
 def notice_withdraw(*, actor: Any, notice: Notice, reason: str) -> Notice:
