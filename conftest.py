@@ -3,6 +3,9 @@ same code paths as the demo (no mocks)."""
 
 from __future__ import annotations
 
+import os
+import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -230,3 +233,34 @@ def _audit_log_flushable(request: pytest.FixtureRequest) -> Any:
         with connection.cursor() as cur:
             cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
             cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
+
+
+CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Iterator[Any]:
+    """One Playwright driver and one Debian chromium per test process, shared by every
+    browser test: a second sync_playwright() while one is open fails. No browser
+    download — without chromium the browser tests are skipped with this reason."""
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        pytest.skip(
+            f"chromium not installed at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
+        )
+    # live_server runs in a thread while Playwright's sync API keeps an event loop in
+    # this one; Django's async-safety check would otherwise refuse the ORM here.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+            ],
+        )
+        yield b
+        b.close()

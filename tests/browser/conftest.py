@@ -3,39 +3,15 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")
-# pytest-django's live_server runs in a thread while Playwright's sync API keeps an
-# event loop in this one; Django's async-safety check would refuse ORM calls here.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
-        pytest.skip(
-            f"chromium not installed at {CHROMIUM} (apt-get install chromium fonts-noto-cjk)"
-        )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-dev-shm-usage",
-            ],
-        )
-        yield b
-        b.close()
+@pytest.fixture
+def browser(chromium: Any) -> Any:
+    return chromium
 
 
 @pytest.fixture

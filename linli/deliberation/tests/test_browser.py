@@ -64,17 +64,10 @@ def allow_flush(transactional_db):
 
 
 @pytest.fixture
-def page(restore_audit_trigger, live_server, allow_flush):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        context = browser.new_context(viewport={"width": 360, "height": 800}, locale="zh-CN")
-        yield context
-        browser.close()
+def page(restore_audit_trigger, live_server, allow_flush, chromium):
+    context = chromium.new_context(viewport={"width": 360, "height": 800}, locale="zh-CN")
+    yield context
+    context.close()
 
 
 def test_resident_reads_notice_discusses_and_votes(page, live_server, cw):

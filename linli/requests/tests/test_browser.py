@@ -37,16 +37,8 @@ def allow_flush(transactional_db: Any) -> Any:
 
 
 @pytest.fixture
-def browser(live_server: Any, allow_flush: Any) -> Any:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield b
-        b.close()
+def browser(live_server: Any, allow_flush: Any, chromium: Any) -> Any:
+    return chromium
 
 
 def _tab_as(browser: Any, live_server: Any, user: Any, width: int) -> Any:

@@ -4,7 +4,6 @@ redeems a reward (Playwright + Debian chromium against the live server)."""
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -46,19 +45,10 @@ def allow_flush(live_server: Any) -> Iterator[None]:
 
 
 @pytest.fixture
-def page() -> Iterator[Any]:
-    if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
-        pytest.skip(f"chromium not installed at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-        yield ctx.new_page()
-        browser.close()
+def page(chromium: Any) -> Iterator[Any]:
+    ctx = chromium.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
+    yield ctx.new_page()
+    ctx.close()
 
 
 def login(page: Any, base: str, username: str) -> None:
