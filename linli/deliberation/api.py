@@ -89,6 +89,8 @@ class TopicDetailOut(TopicOut):
     history: list[TransitionOut]
     action_items: list[ActionItemOut]
     # What the viewer may do now (so a client shows only the buttons that will work).
+    # Requests (诉求) behind a topic suggested from frequent requests.
+    evidence_request_ids: list[int]
     can_comment: bool
     can_review: bool
     can_object: bool
@@ -276,6 +278,7 @@ def _topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
             }
             for a in t.action_items.all()
         ],
+        evidence_request_ids=list(t.evidence.values_list("request_id", flat=True)),
         can_comment=can_comment(user, t),
         can_review=can_review(user, t),
         can_object=can_object(user, t),

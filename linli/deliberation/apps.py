@@ -63,6 +63,17 @@ class DeliberationConfig(AppConfig):
         )
         register(
             NavItem(
+                "insights",
+                _("高频诉求"),
+                "deliberation:insights",
+                "staff",
+                35,
+                "📈",
+                visible=manager,
+            )
+        )
+        register(
+            NavItem(
                 "actions", _("决议落实"), "deliberation:actions", "staff", 34, "✅", visible=staff
             )
         )

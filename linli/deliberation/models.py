@@ -540,3 +540,24 @@ class SupervisionReview(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.community_id}:{self.month:%Y-%m}"
+
+
+class TopicEvidence(models.Model):
+    """The requests (诉求) behind a topic suggested from frequent requests: the evidence
+    the council sees when it deliberates, and what marks a cluster as already taken up."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="evidence")
+    request = models.ForeignKey(
+        "requests.ServiceRequest", on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["topic_id", "request_id"]
+        verbose_name = _("议题依据")
+        verbose_name_plural = _("议题依据")
+        constraints = [
+            models.UniqueConstraint(fields=["topic", "request"], name="topic_evidence_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id}:{self.request_id}"

@@ -31,5 +31,7 @@ urlpatterns = [
     path("deliberators/<int:pk>/", views.deliberator_action, name="deliberator_action"),
     path("actions/", views.actions, name="actions"),
     path("actions/<int:pk>/", views.action_update, name="action_update"),
+    path("insights/", views.insights, name="insights"),
+    path("insights/propose/", views.insight_propose, name="insight_propose"),
     path("actions/review/", views.supervision_review, name="supervision_review"),
 ]

@@ -22,6 +22,7 @@ from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
 from linli.core.calendar import LOCAL_TZ
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.deliberation import insights as insights_mod
 from linli.deliberation import selectors, services
 from linli.deliberation.models import (
     ActionItem,
@@ -194,6 +195,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "aspects": ReviewNote.Aspect.choices,
             "conclusions": ReviewNote.Conclusion.choices,
             "ballot_url": _ballot_url(topic),
+            "evidence": list(topic.evidence.values_list("request_id", flat=True)),
             "now": timezone.localtime(),
         },
     )
@@ -730,3 +732,43 @@ def supervision_review(request: HttpRequest) -> HttpResponse:
         _("月度监督评议已发布。"),
     )
     return redirect(reverse("deliberation:actions") + f"?community={community.pk}")
+
+
+# --------------------------------------------------------------------------- insights
+
+
+@login_required
+def insights(request: HttpRequest) -> HttpResponse:
+    """高频诉求: clusters of similar recent requests that could become topics."""
+    community = _community(request)
+    if not can_manage(request.user, community):
+        raise NotFound()
+    return render(
+        request,
+        "deliberation/insights.html",
+        {
+            "community": community,
+            "communities": selectors.hall_communities_for(viewer=request.user),
+            "clusters": insights_mod.request_clusters(viewer=request.user, community=community),
+            "window": insights_mod.WINDOW_DAYS,
+            "min_reports": insights_mod.MIN_REPORTS,
+        },
+    )
+
+
+@login_required
+@require_POST
+def insight_propose(request: HttpRequest) -> HttpResponse:
+    community = _community(request)
+    created: list[Topic] = []
+
+    def go() -> None:
+        created.append(
+            insights_mod.topic_from_cluster(
+                actor=request.user, community=community, key=request.POST.get("key", "")
+            )
+        )
+
+    if _attempt(request, go, _("已根据高频诉求生成议题（提议阶段），请完善后受理。")):
+        return redirect("deliberation:topic", pk=created[0].pk)
+    return redirect(reverse("deliberation:insights") + f"?community={community.pk}")
