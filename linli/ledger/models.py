@@ -243,6 +243,12 @@ class LedgerSettings(BaseModel):
     level_a = models.PositiveIntegerField(_("A 级所需累计积分"), default=100)
     level_aa = models.PositiveIntegerField(_("AA 级所需累计积分"), default=500)
     level_aaa = models.PositiveIntegerField(_("AAA 级所需累计积分"), default=2000)
+    # Points older than this many months lapse (oldest first) when the scheduled
+    # ``expire_points`` job runs; 0 = points never expire. Time-bank hours never expire:
+    # they are saved for the volunteer's own old age.
+    points_valid_months = models.PositiveSmallIntegerField(
+        _("积分有效期（月，0 为长期有效）"), default=0
+    )
 
     class Meta:
         verbose_name = _("积分设置")

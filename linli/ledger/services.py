@@ -15,12 +15,13 @@ returns the winner's result.
 
 from __future__ import annotations
 
+import calendar
 import hashlib
 import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -76,6 +77,7 @@ MAX_KEY = 120
 MAX_AMOUNT = 10_000_000  # far above any real movement; stops overflow-sized input
 MAX_SERVICE_MINUTES = 12 * 60  # one logged service session
 ELDERLY_AGE = 60
+MAX_VALID_MONTHS = 120
 VOUCHER_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O/1/I: read aloud at a counter
 
 
@@ -413,6 +415,15 @@ def settings_save(*, actor: Any, community: OrgUnit, **values: int) -> LedgerSet
         raise PermissionDenied()
     allowed = {"hours_cap_minutes", "philanthropist_threshold", "level_a", "level_aa", "level_aaa"}
     clean = {k: clean_amount(v, field=k) for k, v in values.items() if k in allowed}
+    if values.get("points_valid_months") not in (None, ""):
+        raw = values["points_valid_months"]
+        months = 0 if str(raw).strip() == "0" else clean_amount(raw, label=_("积分有效期"))
+        if months > MAX_VALID_MONTHS:
+            raise ValidationFailed(
+                _("积分有效期不能超过 %(n)s 个月。") % {"n": MAX_VALID_MONTHS},
+                field="points_valid_months",
+            )
+        clean["points_valid_months"] = months
     with transaction.atomic():
         obj = settings_for(community.pk)
         for k, v in clean.items():
@@ -1190,6 +1201,112 @@ def adjust(
             )
 
     return idempotent(key, rhash, do, lambda t: t)
+
+
+# --------------------------------------------------------------------------- expiry
+
+
+def months_before(moment: datetime, months: int) -> datetime:
+    """The same wall-clock moment ``months`` calendar months earlier (day clamped to the
+    month's length: 31 March minus one month is 28/29 February)."""
+    total = moment.year * 12 + (moment.month - 1) - months
+    year, month = divmod(total, 12)
+    day = min(moment.day, calendar.monthrange(year, month + 1)[1])
+    return moment.replace(year=year, month=month + 1, day=day)
+
+
+@dataclass
+class ExpiryResult:
+    communities: int = 0
+    accounts: int = 0
+    points: int = 0
+
+
+def _expire_account(account_id: int, cutoff: datetime, actor: Any) -> int:
+    """Expire what is due on one resident points account; returns the points expired.
+
+    First in, first out: spending uses the oldest points first, so what is still
+    unspent of the points credited before the cutoff is
+    ``credits before cutoff − every debit so far`` (earlier expiries are debits too,
+    which makes a second run on the same data expire nothing).
+    """
+    with transaction.atomic():
+        acc = lock_accounts(account_id)[account_id]
+        if acc.balance <= 0:
+            return 0
+        entries = Entry.objects.filter(account_id=account_id)
+        old = entries.filter(side=Side.CREDIT, created_at__lt=cutoff).aggregate(s=Sum("amount"))
+        out = entries.filter(side=Side.DEBIT).aggregate(s=Sum("amount"))
+        due = min(acc.balance, max(0, int(old["s"] or 0) - int(out["s"] or 0)))
+        if due <= 0:
+            return 0
+        adj = system_account(acc.community_id, Currency.POINTS, AccountKind.ADJUSTMENT)
+        day = cutoff.date().isoformat()
+        post_transaction(
+            actor=actor,
+            community_id=acc.community_id,
+            currency=Currency.POINTS,
+            kind=TxKind.EXPIRE,
+            legs=[Leg(acc.pk, -due), Leg(adj.pk, due)],
+            # One expiry per account per cutoff day: a retried job cannot post twice.
+            idempotency_key=f"expire:{acc.pk}:{day}",
+            rhash=request_hash(op="expire", account=acc.pk, cutoff=day),
+            memo=_("积分过期（%(d)s 前获得）") % {"d": day},
+        )
+        if acc.resident_id is not None:
+            user_id = Resident.objects.filter(pk=acc.resident_id).values_list("user_id", flat=True)
+            uid = user_id.first()
+            if uid:
+                send_on_commit(
+                    Message(
+                        "inapp",
+                        str(uid),
+                        _("积分过期提醒"),
+                        _("您有 %(n)s 积分因超过有效期已过期。") % {"n": due},
+                    )
+                )
+        return due
+
+
+def points_expire(
+    *, actor: Any = None, community: OrgUnit | None = None, as_of: datetime | None = None
+) -> ExpiryResult:
+    """Lapse points older than each community's ``points_valid_months``.
+
+    ``actor=None`` is the scheduler (the ``expire_points`` command / task); a person
+    running it by hand must be the community secretary. Each account is expired in its
+    own short transaction under its row lock, so the job never holds many locks and a
+    concurrent spend either runs before (and is counted as a debit) or after.
+    """
+    if actor is not None and (community is None or not can_reverse(actor, community)):
+        raise PermissionDenied()
+    now = as_of or timezone.now()
+    configured = LedgerSettings.objects.filter(points_valid_months__gt=0)
+    if community is not None:
+        configured = configured.filter(community=community)
+    result = ExpiryResult()
+    for st in configured.order_by("community_id"):
+        result.communities += 1
+        cutoff = months_before(now, st.points_valid_months)
+        ids = (
+            Account.objects.filter(
+                community_id=st.community_id,
+                currency=Currency.POINTS,
+                kind=AccountKind.RESIDENT,
+                balance__gt=0,
+                entries__side=Side.CREDIT,
+                entries__created_at__lt=cutoff,
+            )
+            .values_list("pk", flat=True)
+            .distinct()
+            .order_by("pk")
+        )
+        for pk in list(ids):
+            n = _expire_account(pk, cutoff, actor)
+            if n:
+                result.accounts += 1
+                result.points += n
+    return result
 
 
 # --------------------------------------------------------------------------- honours

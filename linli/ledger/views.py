@@ -396,7 +396,13 @@ def settings_page(request: HttpRequest) -> HttpResponse:
     community, _cs = _staff_community(request)
     values: dict[str, Any] = {
         k: request.POST.get(k, "")
-        for k in ("philanthropist_threshold", "level_a", "level_aa", "level_aaa")
+        for k in (
+            "philanthropist_threshold",
+            "level_a",
+            "level_aa",
+            "level_aaa",
+            "points_valid_months",
+        )
     }
     hours = request.POST.get("hours_cap", "")
     values["hours_cap_minutes"] = (_int(hours) or 0) * 60 if hours else ""
