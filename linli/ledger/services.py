@@ -54,6 +54,7 @@ from linli.ledger.models import (
     Entry,
     Honour,
     HonourKind,
+    ItemKind,
     LedgerSettings,
     LedgerTransaction,
     Side,
@@ -889,8 +890,6 @@ def item_save(
     name = (name or "").strip()
     if not name:
         raise ValidationFailed(_("请填写名称。"), field="name")
-    from linli.ledger.models import ItemKind
-
     if kind not in ItemKind.values:
         raise ValidationFailed(_("未知的商品类别。"), field="kind")
     if min_level not in ("", "A", "AA", "AAA"):
@@ -1009,6 +1008,63 @@ def voucher_use(*, actor: Any, community: OrgUnit, code: str) -> Voucher:
         audit.record(
             actor=actor, action="ledger.voucher_used", target=voucher, community_id=community.pk
         )
+    return voucher
+
+
+def priority_voucher_available(resident: Resident) -> Voucher | None:
+    """The resident's oldest unused 优先报名 voucher, if any (a read; no lock)."""
+    return (
+        Voucher.objects.filter(
+            resident=resident,
+            community_id=resident.community_id,
+            status=VoucherStatus.ISSUED,
+            item__kind=ItemKind.PRIORITY_SIGNUP,
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+
+
+def priority_voucher_consume(*, actor: Any, resident: Resident, source: str) -> Voucher:
+    """Spend one 优先报名 voucher for ``source`` (e.g. "volunteers.activity:7").
+
+    Precondition: the caller checked that ``actor`` acts for ``resident`` and runs
+    inside the ``transaction.atomic`` that also writes what the voucher buys, so the
+    sign-up and the voucher's use commit or roll back together. The voucher row is
+    locked and flipped issued → used with a conditional update: used exactly once.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("priority_voucher_consume must run inside transaction.atomic")
+    voucher = (
+        Voucher.objects.select_for_update()
+        .filter(
+            resident=resident,
+            community_id=resident.community_id,
+            status=VoucherStatus.ISSUED,
+            item__kind=ItemKind.PRIORITY_SIGNUP,
+        )
+        .order_by("created_at", "id")
+        .first()
+    )
+    if voucher is None:
+        raise ValidationFailed(
+            _("您没有可用的优先报名券，可在积分商城兑换。"), code="no_priority_voucher"
+        )
+    changed = Voucher.objects.filter(pk=voucher.pk, status=VoucherStatus.ISSUED).update(
+        status=VoucherStatus.USED,
+        used_at=timezone.now(),
+        used_by=actor if getattr(actor, "pk", None) else None,
+    )
+    if changed != 1:
+        raise Conflict(_("该兑换码已使用或已作废。"), code="voucher_used")
+    voucher.refresh_from_db()
+    audit.record(
+        actor=actor,
+        action="ledger.voucher_used",
+        target=voucher,
+        community_id=voucher.community_id,
+        payload={"for": source[:80], "kind": ItemKind.PRIORITY_SIGNUP},
+    )
     return voucher
 
 

@@ -152,6 +152,16 @@ class SignUp(BaseModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     awarded = models.PositiveIntegerField(_("获得积分/分钟"), default=0)
+    # The 优先报名 voucher spent to sign up during the priority window (one-to-one: a
+    # voucher buys exactly one early sign-up, and cancelling does not give it back).
+    priority_voucher = models.OneToOneField(
+        "ledger.Voucher",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signup",
+        verbose_name=_("优先报名券"),
+    )
 
     class Meta:
         ordering = ["created_at", "id"]

@@ -191,8 +191,24 @@ def _taken(activity: Activity) -> int:
     return SignUp.objects.filter(activity=activity, status__in=HOLDS_PLACE).count()
 
 
-def signup(*, actor: Any, activity: Activity, resident: Resident) -> SignUp:
-    """Take a place, or join the waitlist when full. Idempotent per person."""
+def in_priority_window(activity: Activity) -> bool:
+    return bool(
+        activity.priority_level
+        and activity.priority_until
+        and timezone.now() < activity.priority_until
+    )
+
+
+def signup(
+    *, actor: Any, activity: Activity, resident: Resident, use_voucher: bool = False
+) -> SignUp:
+    """Take a place, or join the waitlist when full. Idempotent per person.
+
+    During the priority window only residents with the activity's credit level may sign
+    up — or anyone who spends a 优先报名 voucher (``use_voucher``). The voucher is used
+    in this same transaction, and only when it secures a place: when the activity is
+    already full the request is refused and the voucher kept.
+    """
     scope = scope_of(actor)
     if scope.resident_id != resident.pk and not can_check_in(actor, activity):
         raise PermissionDenied()
@@ -211,11 +227,22 @@ def signup(*, actor: Any, activity: Activity, resident: Resident) -> SignUp:
         )
         if existing is not None:
             return existing
+        voucher = None
         if (
-            locked.priority_level
-            and locked.priority_until
-            and timezone.now() < locked.priority_until
+            in_priority_window(locked)
+            and use_voucher
             and not has_credit_level(locked.priority_level)(resident.user)
+        ):
+            if _taken(locked) >= locked.capacity:
+                raise Conflict(
+                    _("名额已满，优先报名券未使用，请在开放报名后加入候补。"),
+                    code="full",
+                )
+            voucher = ledger.priority_voucher_consume(
+                actor=actor, resident=resident, source=f"volunteers.activity:{locked.pk}"
+            )
+        elif in_priority_window(locked) and not has_credit_level(locked.priority_level)(
+            resident.user
         ):
             raise PermissionDenied(
                 _("优先报名阶段仅限信用等级 %(l)s 及以上居民，%(t)s 后开放报名。")
@@ -228,13 +255,19 @@ def signup(*, actor: Any, activity: Activity, resident: Resident) -> SignUp:
         status = (
             SignUpStatus.REGISTERED if _taken(locked) < locked.capacity else SignUpStatus.WAITLISTED
         )
-        s = SignUp.objects.create(activity=locked, resident=resident, status=status)
+        s = SignUp.objects.create(
+            activity=locked, resident=resident, status=status, priority_voucher=voucher
+        )
         audit.record(
             actor=actor,
             action="volunteers.signed_up",
             target=s,
             community_id=locked.community_id,
-            payload={"activity": locked.pk, "status": status},
+            payload={
+                "activity": locked.pk,
+                "status": status,
+                "voucher": voucher.pk if voucher else None,
+            },
         )
     return s
 

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_POST
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.ledger import services as ledger_services
 from linli.ledger.models import EarnKind
+from linli.ledger.permissions import has_credit_level
 from linli.ledger.selectors import my_resident
 from linli.volunteers import qr, selectors, services
 from linli.volunteers.models import ActivityKind, SignUp, SkillCategory, Slot, VolunteerProfile
@@ -68,6 +70,15 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
     a = selectors.activity_get_for(viewer=request.user, pk=pk)
     ctx: dict[str, Any] = {"a": a, "mine": selectors.my_signup(viewer=request.user, activity=a)}
     mine = ctx["mine"]
+    resident_id = scope_of(request.user).resident_id
+    if mine is None and resident_id and services.in_priority_window(a):
+        # Priority window: say whether this resident may sign up by level, by spending a
+        # 优先报名 voucher, or not yet.
+        ctx["priority_window"] = True
+        ctx["level_ok"] = has_credit_level(a.priority_level)(request.user)
+        if not ctx["level_ok"]:
+            resident = my_resident(request.user)
+            ctx["priority_voucher"] = ledger_services.priority_voucher_available(resident)
     if mine is not None and mine.status == "registered" and a.status in ("open", "closed"):
         # The volunteer's own pass for staff to scan at the door; the signed link is
         # also printed so staff can type it if the camera fails.
@@ -129,12 +140,19 @@ def activity_signup(request: HttpRequest, pk: int) -> HttpResponse:
     a = selectors.activity_get_for(viewer=request.user, pk=pk)
     resident = my_resident(request.user)
     try:
-        s = services.signup(actor=request.user, activity=a, resident=resident)
+        s = services.signup(
+            actor=request.user,
+            activity=a,
+            resident=resident,
+            use_voucher=request.POST.get("use_voucher") == "1",
+        )
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:
         if s.status == "waitlisted":
             messages.info(request, _("名额已满，您已进入候补，有人取消时自动递补。"))
+        elif s.priority_voucher_id:
+            messages.success(request, _("报名成功！已使用一张优先报名券。"))
         else:
             messages.success(request, _("报名成功！"))
     return redirect("volunteers:activity_detail", pk=a.pk)
