@@ -88,6 +88,17 @@ def make_resident(
     )
 
 
+@pytest.fixture(autouse=True)
+def _reset_language() -> Iterator[None]:
+    """A test-client request in English (cookie, ?lang=en, Accept-Language) leaves
+    LocaleMiddleware's activation on this thread, so later tests in the same worker
+    would build their Chinese strings (notice titles, messages) in English."""
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     city = orgunit_create(kind="city", name="测试市", code="t-city")
