@@ -17,13 +17,7 @@ from linli.communities.permissions import can_edit_resident
 from linli.communities.selectors import communities_for, resident_get_for, resident_list_for
 from linli.communities.services import sensitive_read
 from linli.core.errors import NotFound, ValidationFailed
-
-
-def _int_or_none(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+from linli.core.web import int_or_none as _int_or_none
 
 
 @login_required

@@ -4,9 +4,7 @@ A refused action comes back as a message on the page it was sent from (nothing c
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, time
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -22,6 +20,8 @@ from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
 from linli.core.calendar import LOCAL_TZ
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.web import int_or_none as _int
+from linli.core.web import run_service as _attempt
 from linli.deliberation import insights as insights_mod
 from linli.deliberation import selectors, services
 from linli.deliberation.models import (
@@ -67,17 +67,6 @@ def _community(request: HttpRequest) -> OrgUnit:
     return next((c for c in allowed if c.pk == own), allowed[0])
 
 
-def _attempt(request: HttpRequest, fn: Callable[[], Any], ok: str) -> bool:
-    """Run one service; show its refusal as a message (the service changed nothing)."""
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return False
-    messages.success(request, ok)
-    return True
-
-
 def _dt(raw: str | None) -> datetime | None:
     if not raw:
         return None
@@ -85,13 +74,6 @@ def _dt(raw: str | None) -> datetime | None:
     if parsed is None:
         return None
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=LOCAL_TZ)
-
-
-def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
 
 
 def _ballot_url(topic: Topic) -> str:

@@ -5,7 +5,6 @@ tap or a browser resubmit posts once."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
 from datetime import date
 from io import BytesIO
 from typing import Any
@@ -22,6 +21,8 @@ from django.views.decorators.http import require_POST
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.web import int_or_none as _int
+from linli.core.web import run_service as _attempt
 from linli.ledger import selectors, services
 from linli.ledger.models import (
     AccountKind,
@@ -45,24 +46,6 @@ from linli.ledger.permissions import (
 
 def new_key() -> str:
     return uuid.uuid4().hex
-
-
-def _int(raw: Any) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
-
-
-def _attempt(request: HttpRequest, fn: Callable[[], Any], ok: str) -> bool:
-    """Run a service; show its Chinese message on refusal (nothing was changed)."""
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return False
-    messages.success(request, ok)
-    return True
 
 
 def _staff_community(request: HttpRequest, *roles: str) -> tuple[OrgUnit, list[OrgUnit]]:

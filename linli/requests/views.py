@@ -20,6 +20,8 @@ from django.views.decorators.http import require_POST
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.web import int_or_none as _int
+from linli.core.web import run_service as _run
 from linli.requests import services as svc
 from linli.requests.forms import RecordForm, ReportForm
 from linli.requests.models import (
@@ -45,24 +47,6 @@ from linli.requests.selectors import (
 )
 from linli.requests.services import REOPEN_WINDOW
 from linli.requests.states import STAFF_ACTIONS, allowed
-
-
-def _int(raw: Any) -> int | None:
-    try:
-        return int(raw) if raw not in (None, "") else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _run(request: HttpRequest, fn: Callable[[], Any], ok: str) -> bool:
-    """Run one service; a DomainError becomes an error message on the same page."""
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return False
-    messages.success(request, ok)
-    return True
 
 
 def _building_choices(community_id: int) -> list[tuple[int, str]]:

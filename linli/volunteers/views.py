@@ -18,6 +18,8 @@ from django.views.decorators.http import require_POST
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.web import int_or_none as _int
+from linli.core.web import run_service as _attempt
 from linli.ledger import services as ledger_services
 from linli.ledger.models import EarnKind
 from linli.ledger.permissions import has_credit_level
@@ -30,23 +32,6 @@ from linli.volunteers.permissions import (
     can_check_in,
     can_manage_activity,
 )
-
-
-def _attempt(request: HttpRequest, fn: Any, ok: str) -> bool:
-    try:
-        fn()
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return False
-    messages.success(request, ok)
-    return True
-
-
-def _int(raw: Any) -> int | None:
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None
 
 
 @login_required
