@@ -18,7 +18,9 @@ def test_int_or_none(raw: object, expected: int | None) -> None:
 
 def test_run_service_turns_refusal_into_a_message() -> None:
     request = RequestFactory().post("/")
-    request.session = {}  # type: ignore[attr-defined]
+    from django.contrib.sessions.backends.signed_cookies import SessionStore
+
+    request.session = SessionStore()
     request._messages = SessionStorage(request)  # type: ignore[attr-defined]
 
     def refuse() -> None:
