@@ -10,11 +10,30 @@ class CommunitiesConfig(AppConfig):
     def ready(self) -> None:
         from linli.accounts.models import Role
         from linli.accounts.scope import scope_of
+        from linli.communities.permissions import ROSTER_EDIT_ROLES, ROSTER_VIEW_ROLES
         from linli.core.nav import NavItem, register
 
-        register(NavItem("roster", _("居民名册"), "communities:resident_list", "staff", 10, "📇"))
         register(
-            NavItem("roster_import", _("名册导入"), "communities:roster_import", "staff", 11, "📥")
+            NavItem(
+                "roster",
+                _("居民名册"),
+                "communities:resident_list",
+                "staff",
+                10,
+                "📇",
+                visible=lambda u: scope_of(u).has_role(*ROSTER_VIEW_ROLES, Role.BUILDING_LIAISON),
+            )
+        )
+        register(
+            NavItem(
+                "roster_import",
+                _("名册导入"),
+                "communities:roster_import",
+                "staff",
+                11,
+                "📥",
+                visible=lambda u: scope_of(u).has_role(*ROSTER_EDIT_ROLES),
+            )
         )
         register(
             NavItem(

@@ -12,8 +12,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from linli.accounts.scope import scope_of
-from linli.communities.models import SpecialGroup
-from linli.communities.permissions import can_edit_resident
+from linli.communities.models import OrgUnit, SpecialGroup
+from linli.communities.permissions import ROSTER_EDIT_ROLES, can_edit_resident, manages_community
 from linli.communities.selectors import communities_for, resident_get_for, resident_list_for
 from linli.communities.services import sensitive_read
 from linli.core.errors import NotFound, ValidationFailed
@@ -30,6 +30,9 @@ def resident_list(request: HttpRequest) -> HttpResponse:
     if tag not in SpecialGroup.values:
         tag = ""
     qs = resident_list_for(viewer=request.user, community_id=community_id, query=query, tag=tag)
+    community = (
+        OrgUnit.objects.filter(pk=community_id, kind="community").first() if community_id else None
+    )
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render(
         request,
@@ -41,6 +44,8 @@ def resident_list(request: HttpRequest) -> HttpResponse:
             "q": query,
             "tag": tag,
             "tags": SpecialGroup.choices,
+            "can_manage": community is not None and manages_community(request.user, community),
+            "can_import": scope_of(request.user).has_role(*ROSTER_EDIT_ROLES),
         },
     )
 

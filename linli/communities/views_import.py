@@ -11,8 +11,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from linli.accounts.scope import scope_of
 from linli.communities import roster as roster_service
 from linli.communities.models import OrgUnit
+from linli.communities.permissions import ROSTER_EDIT_ROLES
 from linli.communities.roster import COLUMNS, roster_export_rows
 from linli.communities.selectors import communities_for
 from linli.core.errors import DomainError, NotFound
@@ -29,6 +31,8 @@ class ImportForm(forms.Form):
 
 @login_required
 def roster_import(request: HttpRequest) -> HttpResponse:
+    if not scope_of(request.user).has_role(*ROSTER_EDIT_ROLES):
+        raise NotFound()
     form = ImportForm(request.POST or None, request.FILES or None, viewer=request.user)
     result = None
     error = None

@@ -64,7 +64,10 @@ def notice_manage(request: HttpRequest) -> HttpResponse:
         request.GET.get("page")
     )
     rows = [(n, notice_awareness(n)) for n in page]
-    return render(request, "notices/manage.html", {"page": page, "rows": rows})
+    can_publish = _publish_communities(request).exists()  # type: ignore[attr-defined]
+    return render(
+        request, "notices/manage.html", {"page": page, "rows": rows, "can_publish": can_publish}
+    )
 
 
 def _publish_communities(request: HttpRequest) -> object:

@@ -174,6 +174,17 @@ def staff_communities(*, viewer: Any) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(kind="community", pk__in=ids).order_by("path")
 
 
+def metrics_communities(*, viewer: Any) -> list[OrgUnit]:
+    """Communities whose request metrics the viewer may read: a role held at the
+    community or above (a grid worker's view is their grid queue, not the metrics)."""
+    scope = scope_of(viewer)
+    return [
+        c
+        for c in staff_communities(viewer=viewer)
+        if scope.covers(c.path, *MANAGER_ROLES, Role.SUPERVISOR)
+    ]
+
+
 def buildings_in(community_id: int) -> QuerySet[Building]:
     return Building.objects.filter(community_id=community_id).select_related("grid").order_by("id")
 

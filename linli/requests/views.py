@@ -38,6 +38,7 @@ from linli.requests.selectors import (
     QueueFilters,
     categories_tree,
     find_duplicates,
+    metrics_communities,
     request_get_for,
     request_list_mine,
     request_metrics,
@@ -256,6 +257,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "channels": Channel.choices,
             "targets": targets_for(targets_community) if targets_community else [],
             "query": query.urlencode(),
+            "can_record": staff_communities(viewer=request.user).exists(),
+            "can_metrics": bool(metrics_communities(viewer=request.user)),
             "now": timezone.now(),
         },
     )
@@ -451,7 +454,7 @@ def record(request: HttpRequest) -> HttpResponse:
 @login_required
 def metrics(request: HttpRequest) -> HttpResponse:
     _require_staff(request)
-    communities = list(staff_communities(viewer=request.user))
+    communities = metrics_communities(viewer=request.user)
     if not communities:
         raise NotFound()
     community = next(

@@ -241,3 +241,26 @@ def test_privacy_settings_saved_and_audited(world) -> None:
     assert r.status_code == 200
     world.residents["resident"].privacy.refresh_from_db()
     assert world.residents["resident"].privacy.phone_visibility == "neighbours"
+
+
+@pytest.mark.parametrize(
+    "who,import_page,export_link",
+    [
+        ("secretary", 200, True),
+        ("worker", 200, True),
+        ("grid_worker", 404, False),
+        ("street_officer", 404, False),
+        ("supervisor", 404, False),
+        ("liaison", 404, False),
+    ],
+)
+def test_import_and_export_offered_only_to_roster_managers(
+    world, who: str, import_page: int, export_link: bool
+) -> None:
+    c = Client()
+    c.force_login(world.user(who))
+    assert c.get("/communities/import/").status_code == import_page
+    html = c.get(f"/communities/residents/?community={world.community.pk}").content.decode()
+    assert ("/communities/export/" in html) is export_link
+    workbench = c.get("/workbench/").content.decode()
+    assert ("/communities/import/" in workbench) is (import_page == 200)
