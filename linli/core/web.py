@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest
+from django.utils.dateparse import parse_date, parse_datetime
 
 from linli.core.errors import DomainError
 
@@ -18,6 +20,27 @@ def int_or_none(raw: Any) -> int | None:
     try:
         return int(raw)
     except (TypeError, ValueError):
+        return None
+
+
+def date_or_none(raw: Any) -> date | None:
+    """A form's date; empty, malformed or impossible (2026-13-45) input is None.
+    (Django's parse_date raises on a well-formed but impossible date.)"""
+    if not raw or not isinstance(raw, str):
+        return None
+    try:
+        return parse_date(raw.strip())
+    except ValueError:
+        return None
+
+
+def datetime_or_none(raw: Any) -> datetime | None:
+    """Like :func:`date_or_none`, for date-times (naive results are left naive)."""
+    if not raw or not isinstance(raw, str):
+        return None
+    try:
+        return parse_datetime(raw.strip())
+    except ValueError:
         return None
 
 

@@ -12,7 +12,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +19,7 @@ from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
 from linli.core.calendar import LOCAL_TZ
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.web import date_or_none, datetime_or_none
 from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _attempt
 from linli.deliberation import insights as insights_mod
@@ -70,7 +70,7 @@ def _community(request: HttpRequest) -> OrgUnit:
 def _dt(raw: str | None) -> datetime | None:
     if not raw:
         return None
-    parsed = parse_datetime(raw)
+    parsed = datetime_or_none(raw)
     if parsed is None:
         return None
     return parsed if timezone.is_aware(parsed) else parsed.replace(tzinfo=LOCAL_TZ)
@@ -304,7 +304,7 @@ def objection_answer(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def action_new(request: HttpRequest, pk: int) -> HttpResponse:
     topic = selectors.topic_get_for(viewer=request.user, pk=pk)
-    deadline = parse_date(request.POST.get("deadline", "") or "")
+    deadline = date_or_none(request.POST.get("deadline"))
 
     def go() -> None:
         if deadline is None:
@@ -482,7 +482,7 @@ def meeting_new(request: HttpRequest) -> HttpResponse:
                     location=p.get("location", ""),
                     online_url=p.get("online_url", ""),
                 )
-                until = parse_date(p.get("until", "") or "")
+                until = date_or_none(p.get("until"))
                 if until is None:
                     raise ValidationFailed(_("请填写生成截止日期。"))
                 services.meeting_series_generate(actor=request.user, series=series, until=until)
@@ -613,7 +613,7 @@ def deliberator_action(request: HttpRequest, pk: int) -> HttpResponse:
         raise NotFound()
     p = request.POST
     what = p.get("what")
-    on = parse_date(p.get("on", "") or "") or timezone.localdate()
+    on = date_or_none(p.get("on")) or timezone.localdate()
 
     def go() -> None:
         if what in ("training", "practice"):
@@ -702,7 +702,9 @@ def action_update(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def supervision_review(request: HttpRequest) -> HttpResponse:
     community = _community(request)
-    month = parse_date((request.POST.get("month", "") or "") + "-01") or date.today().replace(day=1)
+    month = date_or_none((request.POST.get("month", "") or "") + "-01") or date.today().replace(
+        day=1
+    )
     _attempt(
         request,
         lambda: services.supervision_review_record(

@@ -21,12 +21,12 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from linli.communities.models import Building, OrgUnit
 from linli.core.errors import DomainError
+from linli.core.web import datetime_or_none
 from linli.requests.models import OPEN_STATUSES, Category, Channel, ServiceRequest, Status
 from linli.requests.services import open311_client_for_key, request_submit
 
@@ -292,7 +292,8 @@ def _request_row(request: HttpRequest, req: ServiceRequest) -> dict[str, Any]:
 
 
 def _parse_when(raw: str, name: str) -> datetime:
-    dt = parse_datetime(raw.strip().replace(" ", "+")) if raw else None
+    # A "+08:00" offset arrives as " 08:00" when a client does not URL-encode "+".
+    dt = datetime_or_none(raw.replace(" ", "+")) if raw else None
     if dt is None:
         raise Open311Error(400, f"{name} must be a W3C datetime, e.g. 2026-03-02T09:00:00+08:00")
     if timezone.is_naive(dt):

@@ -30,3 +30,13 @@ def test_run_service_turns_refusal_into_a_message() -> None:
     assert run_service(request, lambda: None, "好了") is True
     texts = [(m.level_tag, str(m)) for m in get_messages(request)]
     assert texts == [("error", "已经处理过了。"), ("success", "好了")]
+
+
+@pytest.mark.parametrize(
+    "raw,ok", [("2026-11-21", True), ("2026-13-45", False), ("", False), (None, False), ("x", False)]
+)
+def test_date_or_none_never_raises(raw: object, ok: bool) -> None:
+    from linli.core.web import date_or_none, datetime_or_none
+
+    assert (date_or_none(raw) is not None) is ok
+    assert datetime_or_none("2026-02-30T10:00:00+08:00") is None

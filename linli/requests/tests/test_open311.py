@@ -291,3 +291,9 @@ def test_unknown_request_and_format(client: Any, cats: Any) -> None:
     assert r.status_code == 404 and r.json()[0]["code"] == 404
     assert client.get("/open311/v2/services.csv").status_code == 404
     assert client.get("/open311/v2/tokens/not-a-token.json").status_code == 404
+
+
+def test_impossible_dates_are_a_400_in_the_spec_format(client) -> None:
+    r = client.get("/open311/v2/requests.json?start_date=2026-13-45T00:00:00Z")
+    assert r.status_code == 400
+    assert r.json()[0]["code"] == 400
