@@ -8,6 +8,7 @@ from typing import Any
 
 from django.apps import apps
 from django.conf import settings
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
@@ -62,6 +63,16 @@ api = NinjaAPI(
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(OverflowError)
+@api.exception_handler(DataError)
+def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # An id or offset beyond what the database stores (e.g. 10**30) is bad input,
+    # not a server fault; nothing was written (the request's transaction rolled back).
+    return api.create_response(
+        request, {"code": "out_of_range", "message": _("数值超出允许范围。")}, status=400
+    )
 
 
 @api.exception_handler(ValidationError)

@@ -48,6 +48,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "linli.core.middleware.NumberRangeMiddleware",
     "linli.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
 ]

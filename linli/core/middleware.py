@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import translation
+from django.utils.translation import gettext as _
 
-from linli.core.errors import DomainError
+from linli.core.errors import DomainError, ValidationFailed
 
 LANGUAGE_COOKIE = "django_language"
 
@@ -36,6 +39,29 @@ class UserLanguageMiddleware:
         return response
 
 
+_HUGE_NUMBER = re.compile(r"^[+-]?\d{19,}$")
+
+
+class NumberRangeMiddleware:
+    """Refuse, before any view runs, URLs whose path segments or query values are
+    integers too long for a 64-bit database column (19+ digits). Such ids, offsets and
+    limits can only be bad input; without this the database driver overflows in
+    whichever query first uses them."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        parts = [p for p in request.path.split("/") if p]
+        values = [v for vs in request.GET.lists() for v in vs[1]]
+        if any(_HUGE_NUMBER.match(x) for x in (*parts, *values)):
+            err = ValidationFailed(_("数值超出允许范围。"), code="out_of_range")
+            if request.path.startswith("/api/"):
+                return JsonResponse(err.as_dict(), status=400)
+            return render(request, "core/error.html", {"error": err}, status=400)
+        return self.get_response(request)
+
+
 class DomainErrorMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -44,6 +70,10 @@ class DomainErrorMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request: HttpRequest, exc: Exception) -> HttpResponse | None:
+        if isinstance(exc, OverflowError | DataError):
+            # A number beyond what the database stores (an id of 10**30 in a URL or
+            # form) is bad input: answer 400, the transaction has rolled back.
+            exc = ValidationFailed(_("数值超出允许范围。"), code="out_of_range")
         if not isinstance(exc, DomainError):
             return None
         if request.path.startswith("/api/"):

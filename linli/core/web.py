@@ -18,9 +18,11 @@ def int_or_none(raw: Any) -> int | None:
     if raw is None or raw == "":
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except (TypeError, ValueError):
         return None
+    # Beyond a 64-bit key no row can match, and the database would reject the query.
+    return value if -(2**63) <= value < 2**63 else None
 
 
 def date_or_none(raw: Any) -> date | None:

@@ -118,3 +118,17 @@ def test_bearer_token_writes_need_no_csrf_but_cookie_writes_do(world) -> None:
     assert r.status_code == 403 and r.json()["code"] == "csrf_failed"
     world.user("neighbour").refresh_from_db()
     assert world.user("neighbour").elderly_mode is False
+
+
+def test_numbers_beyond_the_database_range_are_a_400_not_a_crash(world) -> None:
+    _t, key = api_token_issue(user=world.user("secretary"), name="app")
+    c = Client()
+    huge = 10**30
+    r = c.get(f"/api/v1/communities/residents?offset={huge}", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert r.status_code == 400 and r.json()["code"] == "out_of_range"
+    r = c.get(f"/api/v1/communities/residents/{huge}", HTTP_AUTHORIZATION=f"Bearer {key}")
+    assert r.status_code in (400, 404)
+    c.force_login(world.user("secretary"))
+    page = c.get(f"/communities/residents/{huge}/")
+    assert page.status_code in (400, 404)
+    assert "数值超出" in page.content.decode() or "找不到" in page.content.decode()

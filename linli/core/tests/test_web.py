@@ -33,7 +33,8 @@ def test_run_service_turns_refusal_into_a_message() -> None:
 
 
 @pytest.mark.parametrize(
-    "raw,ok", [("2026-11-21", True), ("2026-13-45", False), ("", False), (None, False), ("x", False)]
+    "raw,ok",
+    [("2026-11-21", True), ("2026-13-45", False), ("", False), (None, False), ("x", False)],
 )
 def test_date_or_none_never_raises(raw: object, ok: bool) -> None:
     from linli.core.web import date_or_none, datetime_or_none
