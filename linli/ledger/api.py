@@ -154,6 +154,7 @@ def statement(
     acc = selectors.account_get_for(viewer=request.user, pk=account_id)
     qs = selectors.statement_for(viewer=request.user, account=acc)
     limit = max(1, min(limit, 500))
+    offset = max(0, offset)  # a negative offset is not a page; treat it as the first
     items = [
         EntryOut(
             id=e.pk,

@@ -245,7 +245,8 @@ def queue(request: HttpRequest, q: Query[QueueQuery]) -> list[dict[str, Any]]:
         mine=q.mine,
     )
     limit = max(1, min(q.limit, 200))
-    qs = request_queue_for(viewer=request.user, filters=f)[q.offset : q.offset + limit]
+    offset = max(0, q.offset)  # a negative offset is not a page; treat it as the first
+    qs = request_queue_for(viewer=request.user, filters=f)[offset : offset + limit]
     return [_out(request, r) for r in qs]
 
 

@@ -61,3 +61,12 @@ def test_api_bad_input(client: Any, world: Any, cats: Any) -> None:
     assert ServiceRequest.objects.count() == 0
     client.logout()
     assert client.get("/api/v1/requests/mine").status_code == 401
+
+
+def test_negative_offsets_are_the_first_page_not_a_crash(world) -> None:
+    from django.test import Client
+
+    c = Client()
+    c.force_login(world.user("secretary"))
+    r = c.get("/api/v1/requests/queue?offset=-82&limit=-5")
+    assert r.status_code == 200
