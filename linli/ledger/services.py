@@ -466,6 +466,8 @@ def _move(claim: EarningClaim, to: str) -> None:
 
 
 def _rule(community_id: int, kind: str) -> EarningRule:
+    if kind not in EarnKind.values:
+        raise ValidationFailed(_("未知的积分类别。"), field="kind")
     rule = EarningRule.objects.filter(community_id=community_id, kind=kind, is_active=True).first()
     if rule is None:
         raise ValidationFailed(

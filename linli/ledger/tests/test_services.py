@@ -555,3 +555,12 @@ def test_honour_award_and_candidates(world: Any, rules: Any) -> None:
             kind=HonourKind.GOVERNANCE_PIONEER,
             year=year,
         )
+
+
+def test_unknown_earning_kind_is_refused_clearly(world) -> None:
+    from linli.core.errors import ValidationFailed
+    from linli.ledger import services
+
+    with pytest.raises(ValidationFailed) as exc:
+        services._rule(world.community.pk, "property_voucher")
+    assert exc.value.field == "kind"
