@@ -275,3 +275,20 @@ def chromium() -> Iterator[Any]:
         )
         yield b
         b.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _end_stray_postgres_sessions(django_db_setup: Any, django_db_blocker: Any) -> Iterator[None]:
+    """Threads of live_server and of the concurrency tests can leave a connection
+    open; end them before pytest-django drops the test database (else: "database is
+    being accessed by other users")."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
