@@ -747,13 +747,18 @@ def objection_file(*, actor: Any, topic: Topic, body: str) -> Objection:
     if not 4 <= len(body) <= 1000:
         raise ValidationFailed(_("异议内容应为4–1000字。"), field="body")
     with transaction.atomic():
-        obj = Objection.objects.create(topic=topic, author=actor, body=body)
+        # Re-check under the row lock, as comments and review notes do: the topic may
+        # have been closed, or its window ended, since the caller loaded it.
+        locked = _locked(topic)
+        if not can_object(actor, locked):
+            raise InvalidTransition(_("只有在公示期内才能提出异议。"))
+        obj = Objection.objects.create(topic=locked, author=actor, body=body)
         audit.record(
             actor=actor,
             action="deliberation.objection",
             target=obj,
-            community_id=topic.community_id,
-            payload={"topic": topic.pk, "body": body},
+            community_id=locked.community_id,
+            payload={"topic": locked.pk, "body": body},
         )
     return obj
 

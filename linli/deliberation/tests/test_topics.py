@@ -145,7 +145,11 @@ def test_full_path_through_five_steps_with_council_vote(cw):
     obj = objection_file(actor=w.user("neighbour"), topic=topic, body="分摊比例不合理")
     with pytest.raises(InvalidTransition, match="异议期"):
         topic_close(actor=sec, topic=topic)
+    stale = Topic.objects.get(pk=topic.pk)  # loaded while the window is still open
     Topic.objects.filter(pk=topic.pk).update(objections_until=timezone.now() - timedelta(seconds=1))
+    # The window closed after the caller loaded the topic: re-checked under the lock.
+    with pytest.raises(InvalidTransition, match="公示期"):
+        objection_file(actor=w.user("neighbour"), topic=stale, body="迟到的异议")
     topic.refresh_from_db()
     with pytest.raises(PermissionDenied):
         objection_file(actor=w.user("neighbour"), topic=topic, body="又一个异议")
