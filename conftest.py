@@ -205,11 +205,12 @@ def world(db: Any) -> World:
     return w
 
 
+_AUDIT_TABLES = ("core_auditevent", "core_auditcheckpoint")
 _SQLITE_AUDIT_TRIGGERS = [
-    "CREATE TRIGGER IF NOT EXISTS core_auditevent_no_update BEFORE UPDATE ON core_auditevent "
-    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
-    "CREATE TRIGGER IF NOT EXISTS core_auditevent_no_delete BEFORE DELETE ON core_auditevent "
-    "BEGIN SELECT RAISE(ABORT, 'audit events are append-only'); END;",
+    f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
+    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
+    for t in _AUDIT_TABLES
+    for op in ("UPDATE", "DELETE")
 ]
 
 
@@ -242,8 +243,9 @@ def _audit_log_flushable(request: pytest.FixtureRequest) -> Any:
     yield
     if transactional and connection.vendor == "sqlite":
         with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_update")
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
+            for t in _AUDIT_TABLES:
+                cur.execute(f"DROP TRIGGER IF EXISTS {t}_no_update")
+                cur.execute(f"DROP TRIGGER IF EXISTS {t}_no_delete")
 
 
 CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")

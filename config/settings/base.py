@@ -153,3 +153,9 @@ LINLI_NOTIFIER = "linli.core.notify.ConsoleSender"
 # Roster import: bounded so one upload cannot exhaust memory.
 LINLI_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 LINLI_IMPORT_MAX_ROWS = 20000
+
+# The key that signs audit checkpoints. It must live outside the database (environment
+# or a file readable only by the app), or whoever can rewrite the database could also
+# re-sign the log. The default exists only for the demo and the tests.
+LINLI_AUDIT_KEY = env_str("LINLI_AUDIT_KEY", "dev-only-audit-signing-key-not-for-production-use")
+LINLI_AUDIT_KEY_FILE = env_str("LINLI_AUDIT_KEY_FILE", "")

@@ -7,6 +7,13 @@ DEBUG = False
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY or SECRET_KEY.startswith("dev-only"):
     raise RuntimeError("Set DJANGO_SECRET_KEY to a long random value in production.")
+LINLI_AUDIT_KEY = env_str("LINLI_AUDIT_KEY")
+LINLI_AUDIT_KEY_FILE = env_str("LINLI_AUDIT_KEY_FILE")
+if not LINLI_AUDIT_KEY_FILE and (not LINLI_AUDIT_KEY or LINLI_AUDIT_KEY.startswith("dev-only")):
+    raise RuntimeError(
+        "Set LINLI_AUDIT_KEY (≥ 32 random characters) or LINLI_AUDIT_KEY_FILE: it signs the "
+        "audit checkpoints and must not be stored in the database."
+    )
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)

@@ -69,7 +69,6 @@ def membership_grant(
             action="membership.grant",
             target=m,
             community_id=community.pk if community else None,
-            street_id=None if community else unit.pk,
             payload={"user": user.pk, "role": role, "unit": unit.pk},
         )
     forget_scope(user)

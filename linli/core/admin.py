@@ -16,7 +16,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["chain", "seq", "occurred_at", "actor", "action", "target_type", "target_id"]
+    list_display = ["id", "occurred_at", "actor", "action", "target_type", "target_id"]
     list_filter = ["action"]
     search_fields = ["target_id", "action"]
 

@@ -17,54 +17,30 @@ class BaseModel(models.Model):
         abstract = True
 
 
-class AuditChainHead(models.Model):
-    """One hash chain per tenant ("community:12", "street:3", "global").
-
-    Appending locks this row, so each chain is strictly ordered even with many app
-    servers; separate tenants never wait on each other.
-    """
-
-    key = models.CharField(max_length=64, unique=True)
-    last_seq = models.BigIntegerField(default=0)
-    last_hash = models.CharField(max_length=64, default="0" * 64)
-
-    class Meta:
-        verbose_name = _("审计链")
-        verbose_name_plural = _("审计链")
-
-    def __str__(self) -> str:
-        return f"{self.key}#{self.last_seq}"
-
-
 class AuditEvent(models.Model):
-    """Append-only. UPDATE and DELETE are refused by database triggers (see migration
-    0002), and the hash chain detects changes made by anyone who drops them."""
+    """Append-only: UPDATE and DELETE are refused by database triggers (migrations
+    0002/0004). ``hash`` is the SHA-256 of the event's own content; signed checkpoints
+    (:class:`AuditCheckpoint`) seal ranges of events so changes by anyone who drops
+    the triggers are detected (see :mod:`linli.core.audit`)."""
 
-    chain = models.CharField(max_length=64, db_index=True)
-    seq = models.BigIntegerField()
     occurred_at = models.DateTimeField(db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     action = models.CharField(max_length=80, db_index=True)
     target_type = models.CharField(max_length=80, blank=True)
-    target_id = models.CharField(max_length=64, blank=True, db_index=True)
+    target_id = models.CharField(max_length=64, blank=True)
     community_id = models.BigIntegerField(null=True, blank=True, db_index=True)
     payload = models.JSONField(default=dict)
-    prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)
 
     class Meta:
         verbose_name = _("审计事件")
         verbose_name_plural = _("审计事件")
-        constraints = [
-            models.UniqueConstraint(fields=["chain", "seq"], name="audit_chain_seq_unique"),
-            models.CheckConstraint(condition=models.Q(seq__gte=1), name="audit_seq_positive"),
-        ]
         indexes = [models.Index(fields=["target_type", "target_id"])]
 
     def __str__(self) -> str:
-        return f"{self.chain}#{self.seq} {self.action}"
+        return f"#{self.pk} {self.action}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not kwargs.get("force_insert"):
@@ -73,6 +49,49 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("Audit events are append-only")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed seal over the audit events with ``after_id < id <= last_id``: the Merkle
+    root of their hashes, their ids with hash prefixes (zlib), the previous checkpoint's
+    hash and an HMAC made with a key kept outside the database. Append-only too."""
+
+    seq = models.BigIntegerField(unique=True)
+    after_id = models.BigIntegerField()
+    last_id = models.BigIntegerField()
+    count = models.IntegerField()
+    merkle_root = models.CharField(max_length=64)
+    leaves = models.BinaryField()
+    leaves_digest = models.CharField(max_length=64)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+    signature = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    sealed_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("审计检查点")
+        verbose_name_plural = _("审计检查点")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(seq__gte=1)
+                & models.Q(last_id__gt=models.F("after_id"))
+                & models.Q(count__gte=1),
+                name="audit_checkpoint_sane",
+            ),
+            models.UniqueConstraint(fields=["after_id"], name="audit_checkpoint_after_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} ({self.after_id}, {self.last_id}]"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise RuntimeError("Audit checkpoints are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("Audit checkpoints are append-only")
 
 
 class CalendarDay(models.Model):

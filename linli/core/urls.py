@@ -9,5 +9,11 @@ urlpatterns = [
     path("workbench/", views.workbench, name="workbench"),
     path("prefs/elderly/", views.toggle_elderly, name="toggle_elderly"),
     path("prefs/language/", views.set_language, name="set_language"),
+    path("audit/", views.audit_checkpoints, name="audit_checkpoints"),
+    path(
+        "audit/checkpoints.jsonl",
+        views.audit_checkpoints_download,
+        name="audit_checkpoints_download",
+    ),
     path("healthz", views.healthz, name="healthz"),
 ]

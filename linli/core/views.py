@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import (
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -15,6 +23,7 @@ from linli.accounts.services import preferences_update
 from linli.core import nav
 from linli.core.context_processors import ELDERLY_COOKIE, elderly_mode_on
 from linli.core.middleware import LANGUAGE_COOKIE
+from linli.core.web import int_or_none
 
 YEAR = 365 * 24 * 3600
 
@@ -122,3 +131,44 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok", content_type="text/plain")
+
+
+# --------------------------------------------------------------------------- audit seals
+
+CHECKPOINTS_PER_PAGE = 50
+
+
+def audit_checkpoints(request: HttpRequest) -> HttpResponse:
+    """Public: the signed checkpoints of the audit log (hashes and counts only, no
+    personal data), newest first, so anyone can keep an outside copy."""
+    from linli.core.models import AuditCheckpoint
+
+    page = min(max(int_or_none(request.GET.get("page")) or 1, 1), 100_000)
+    qs = AuditCheckpoint.objects.order_by("-seq").defer("leaves")
+    rows = list(qs[(page - 1) * CHECKPOINTS_PER_PAGE : page * CHECKPOINTS_PER_PAGE + 1])
+    return render(
+        request,
+        "core/audit_checkpoints.html",
+        {
+            "checkpoints": rows[:CHECKPOINTS_PER_PAGE],
+            "page": page,
+            "has_next": len(rows) > CHECKPOINTS_PER_PAGE,
+        },
+    )
+
+
+def audit_checkpoints_download(request: HttpRequest) -> StreamingHttpResponse:
+    """Every checkpoint as JSON lines, oldest first: the file ``verify_audit
+    --published`` reads."""
+    import json
+
+    from linli.core.audit import public_record
+    from linli.core.models import AuditCheckpoint
+
+    def lines() -> Iterator[str]:
+        for cp in AuditCheckpoint.objects.order_by("seq").defer("leaves").iterator(2000):
+            yield json.dumps(public_record(cp), ensure_ascii=False) + "\n"
+
+    response = StreamingHttpResponse(lines(), content_type="application/x-ndjson")
+    response["Content-Disposition"] = 'attachment; filename="linli-audit-checkpoints.jsonl"'
+    return response

@@ -116,9 +116,6 @@ def _audit(actor: Any, action: str, req: ServiceRequest, **payload: Any) -> None
         target=req,
         community_id=req.community_id,
         payload={"status": req.status, **payload},
-        # One sub-chain per request: its history stays in order on one chain, and
-        # submissions from a whole community do not queue on a single head row.
-        shard=req.pk,
     )
 
 

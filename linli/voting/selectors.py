@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import Resident
+from linli.core.audit import verify_events
 from linli.core.errors import NotFound, PermissionDenied
 from linli.core.models import AuditEvent
 from linli.voting import permissions as perms
@@ -302,7 +303,7 @@ def recount_from_audit(ballot: Ballot) -> AuditRecount:
     anyone with access can check the published numbers."""
     events = (
         AuditEvent.objects.filter(target_type="voting.ballot", target_id=str(ballot.pk))
-        .order_by("chain", "seq")
+        .order_by("id")
         .values_list("action", "payload")
         .iterator(chunk_size=5000)
     )
@@ -399,4 +400,13 @@ def tally_verify(*, viewer: Any, ballot: Ballot) -> TallyVerification:
         )
     if rec.duplicates:
         diffs.append(f"duplicate votes in chain: {rec.duplicates}")
+    # The recount is only as good as the events it read: each must match its own hash
+    # and, once sealed, the signed checkpoint (a re-hashed vote fails here).
+    brk = verify_events(
+        AuditEvent.objects.filter(target_type="voting.ballot", target_id=str(ballot.pk)).iterator(
+            chunk_size=5000
+        )
+    )
+    if brk is not None:
+        diffs.append(f"audit log: {brk}")
     return TallyVerification(not diffs, rec.events, live, replayed, diffs)

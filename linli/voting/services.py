@@ -35,6 +35,7 @@ from linli.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from linli.core.writes import share_lock
 from linli.voting import permissions as perms
 from linli.voting.models import Ballot, BallotVoter, ProxyGrant, Vote
 
@@ -195,9 +196,11 @@ def _require_voting_window(ballot: Ballot, now: datetime) -> None:
 
 
 def _recheck_open(ballot_id: int) -> None:
-    """After the audit append (which holds the chain lock): a close that committed
-    first wins."""
-    if not Ballot.objects.filter(pk=ballot_id, status=Ballot.Status.OPEN).exists():
+    """Last step of every vote write: hold FOR KEY SHARE on the ballot row until
+    commit (many votes at once; a close's FOR UPDATE waits for them) and see the
+    latest status — a close that committed first wins."""
+    row = share_lock(Ballot, ballot_id, ["status"])
+    if row is None or row[0] != Ballot.Status.OPEN:
         raise Conflict(_("投票已结束，不能再投票。"), code="ballot_closed")
 
 
@@ -433,9 +436,8 @@ def ballot_close(*, actor: Any, ballot: Ballot) -> Ballot:
                     },
                     code="too_early",
                 )
-        # Votes append to the community's sub-chains (sharded by voter); taking every
-        # head lets in-flight votes commit first and makes later ones see "closed".
-        audit.lock_tenant_chains(community_id=ballot.community_id)
+        # The FOR UPDATE above waits for every vote in flight (each holds FOR KEY SHARE
+        # on this row, see _recheck_open); votes after this commit see "closed".
         ballot.closed_at = now
         ballot.save(update_fields=["status", "closed_at", "updated_at"])
         audit.record(
@@ -457,7 +459,6 @@ def ballot_cancel(*, actor: Any, ballot: Ballot, reason: str) -> Ballot:
     with transaction.atomic():
         ballot = Ballot.objects.select_for_update().select_related("community").get(pk=ballot.pk)
         _transition(ballot, Ballot.Status.CANCELLED)
-        audit.lock_tenant_chains(community_id=ballot.community_id)
         ballot.cancel_reason = reason[:200]
         ballot.save(update_fields=["status", "cancel_reason", "updated_at"])
         audit.record(
@@ -543,7 +544,6 @@ def vote_cast(
             target=ballot,
             community_id=ballot.community_id,
             payload=_vote_payload(ballot, vote, voter.pk),
-            shard=voter.pk,
         )
         _recheck_open(ballot.pk)
     return CastResult(vote, code)
@@ -577,7 +577,6 @@ def _change_vote(
         target=ballot,
         community_id=ballot.community_id,
         payload=_vote_payload(ballot, vote, vote.voter_id),
-        shard=vote.voter_id,
     )
     _recheck_open(ballot.pk)
     return CastResult(vote, code, changed=True)
@@ -641,7 +640,6 @@ def paper_vote_record(
             target=ballot,
             community_id=ballot.community_id,
             payload=payload,
-            shard=voter.pk,
         )
         _recheck_open(ballot.pk)
     return CastResult(vote, code)
@@ -765,7 +763,6 @@ def proxy_revoke(*, actor: Any, proxy: ProxyGrant, reason: str = "") -> ProxyGra
                 target=ballot,
                 community_id=ballot.community_id,
                 payload={"voter": voter_tag(ballot, proxy.voter_id), "reason": "proxy_revoked"},
-                shard=proxy.voter_id,
             )
         _recheck_open(ballot.pk)
     return proxy
@@ -837,7 +834,6 @@ def ratification_record(
             target=ballot,
             community_id=ballot.community_id,
             payload=_vote_payload(ballot, vote, voter.pk),
-            shard=voter.pk,
         )
     return CastResult(vote, code)
 
