@@ -50,9 +50,12 @@ def predicate[M: Model](fn: Callable[[Actor, M], bool]) -> Who[M]:
     return cast(Who[M], rules.predicate(fn))
 
 
-def is_system(actor: Actor, obj: Any) -> bool:
-    """The system itself (deadline sweeps, tasks) acts with ``actor=None``."""
+def _is_system(actor: Actor, obj: Any) -> bool:
     return actor is None
+
+
+# The system itself (deadline sweeps, tasks) acts with ``actor=None``.
+is_system: Who[Any] = predicate(_is_system)
 
 
 @dataclass(frozen=True)
@@ -229,9 +232,13 @@ class Machine[M: Model]:
         change other fields or write related rows, save, record history and the audit
         event (``<name>.<action>`` with from/to/reason and ``payload``).
 
-        The cheap check runs first on the object the caller has, so a refused action
-        takes no lock. Returns the locked, updated object."""
-        self.check(actor, obj, action, reason=reason)
+        Permission is checked first on the object the caller has, so a refused actor
+        takes no lock; state, reason and guards are judged on the locked row (the
+        caller's copy may be stale). The caller's object gets the new state too.
+        Returns the locked, updated object."""
+        err = self.refusal(actor, obj, action, reason=reason)
+        if isinstance(err, NotFound | PermissionDenied):
+            raise err  # who may act does not depend on the row's latest state
         t = self.table[action]
         with governed_write(
             actor=actor, action=f"{self.name}.{action}", community_id=self.tenant(obj)
@@ -253,6 +260,8 @@ class Machine[M: Model]:
             w.payload = {"from": before, "to": t.target, **(payload or {}), **w.payload}
             if reason:
                 w.payload["reason"] = reason[:500]
+        if row is not obj:
+            setattr(obj, self.state_field, t.target)
         return row
 
 
