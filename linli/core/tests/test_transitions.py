@@ -165,11 +165,14 @@ def test_effects_and_history_run_inside_the_transaction(day: CalendarDay) -> Non
 
 def test_governed_write_rolls_back_event_and_notifications() -> None:
     MemorySender.outbox.clear()
-    with pytest.raises(Conflict), transaction.atomic():
-        with governed_write(actor=None, action="t.fail", community_id=7) as w:
-            CalendarDay.objects.create(date=date(2026, 6, 1), kind=H)
-            w.notify(Message("sms", "13800000000", "x", "y"))
-            raise Conflict("no")
+    with (
+        pytest.raises(Conflict),
+        transaction.atomic(),
+        governed_write(actor=None, action="t.fail", community_id=7) as w,
+    ):
+        CalendarDay.objects.create(date=date(2026, 6, 1), kind=H)
+        w.notify(Message("sms", "13800000000", "x", "y"))
+        raise Conflict("no")
     assert not CalendarDay.objects.filter(date=date(2026, 6, 1)).exists()
     assert not AuditEvent.objects.filter(action="t.fail").exists()
     assert MemorySender.outbox == []
