@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import rules
 from django.db.models import Model, QuerySet
@@ -38,7 +38,19 @@ from linli.core.errors import (
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write, lock_row
 
-type Who[M: Model] = Callable[[Actor, M], bool]
+type Check[M: Model] = Callable[[Actor, M], bool]
+
+
+class Who[M: Model](Protocol):
+    """A predicate on (actor, object) that combines with ``&``, ``|`` and ``~`` like
+    django-rules predicates do. Plain functions are accepted wherever a check is."""
+
+    def __call__(self, actor: Actor, obj: M, /) -> bool: ...
+    def __or__(self, other: Who[M]) -> Who[M]: ...
+    def __and__(self, other: Who[M]) -> Who[M]: ...
+    def __invert__(self) -> Who[M]: ...
+
+
 # A guard returns None when the transition may go ahead, else the refusal: a message
 # (raised as Conflict) or a ready DomainError.
 type Guard[M: Model] = Callable[[Actor, M], str | Promise | DomainError | None]
@@ -64,7 +76,7 @@ class Transition[M: Model]:
     label: str | Promise
     sources: frozenset[str]
     target: str
-    who: Who[M]
+    who: Check[M]
     guard: Guard[M] | None = None
     reason_required: bool = False
     # Message when ``who`` fails; defaults to "you may not <label> this".
@@ -77,7 +89,7 @@ def transition[M: Model](
     sources: Iterable[str],
     target: str,
     *,
-    who: Who[M],
+    who: Check[M],
     guard: Guard[M] | None = None,
     reason_required: bool = False,
     forbidden: str | Promise | None = None,
@@ -108,7 +120,7 @@ class Machine[M: Model]:
     model: type[M]
     transitions: Iterable[Transition[M]]
     state_field: str = "status"
-    visible: Who[M] | None = None
+    visible: Check[M] | None = None
     lock_queryset: Callable[[], QuerySet[M]] | None = None
     history: Callable[[M, Transition[M], Actor, str, str], None] | None = None
     tenant: Callable[[M], int | None] = dc_field(
