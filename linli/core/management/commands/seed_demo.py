@@ -59,6 +59,11 @@ class Command(BaseCommand):
                 DemoSeed.objects.create(app=config.label)
             if opts["verbosity"] >= 2:
                 self.stdout.write(f"  {config.label}: {time.perf_counter() - t_app:.2f}s")
+        # Seal what the demo wrote, so /audit/ shows checkpoints and verify_audit has
+        # something to check from the first minute.
+        from linli.core import audit
+
+        audit.seal_all()
         elapsed = time.perf_counter() - t0
         if opts["quiet"]:
             return
