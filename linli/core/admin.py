@@ -6,7 +6,7 @@ from linli.core.models import AuditEvent, CalendarDay
 
 
 @admin.register(CalendarDay)
-class CalendarDayAdmin(admin.ModelAdmin):
+class CalendarDayAdmin(admin.ModelAdmin[CalendarDay]):
     """Holidays and make-up working days: every time limit reads these."""
 
     list_display = ["date", "kind", "name"]
@@ -15,7 +15,7 @@ class CalendarDayAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
+class AuditEventAdmin(admin.ModelAdmin[AuditEvent]):
     list_display = ["id", "occurred_at", "actor", "action", "target_type", "target_id"]
     list_filter = ["action"]
     search_fields = ["target_id", "action"]

@@ -39,7 +39,8 @@ class MemorySender:
 
 
 def get_sender() -> Sender:
-    return import_string(settings.LINLI_NOTIFIER)()
+    sender: Sender = import_string(settings.LINLI_NOTIFIER)()
+    return sender
 
 
 def send_on_commit(message: Message) -> None:

@@ -59,7 +59,7 @@ type Guard[M: Model] = Callable[[Actor, M], str | Promise | DomainError | None]
 def predicate[M: Model](fn: Callable[[Actor, M], bool]) -> Who[M]:
     """``rules.predicate`` with its types kept (rules itself is untyped): the result can
     be combined with ``&``/``|`` as usual and still type-checks as a callable."""
-    return cast(Who[M], rules.predicate(fn))
+    return cast(Who[M], rules.predicate(fn))  # type: ignore[no-untyped-call]
 
 
 def _is_system(actor: Actor, obj: Any) -> bool:
@@ -219,7 +219,9 @@ class Machine[M: Model]:
         """Register ``<app_label>.<action>_<model>`` permissions with django-rules."""
         model = self.model._meta.model_name
         for action in self.table:
-            rules.add_perm(f"{app_label}.{action}_{model}", self.predicate(action))
+            rules.add_perm(  # type: ignore[no-untyped-call]
+                f"{app_label}.{action}_{model}", self.predicate(action)
+            )
 
     # ------------------------------------------------------------------ writing
 
