@@ -19,6 +19,7 @@ from linli.voting.selectors import (
     receipt_check,
     voter_status,
 )
+from linli.voting.states import ballot_machine
 
 router = Router(tags=["voting"])
 
@@ -43,6 +44,11 @@ class BallotOut(Schema):
     eligible_count: int
     source_type: str
     source_id: str
+
+
+class BallotDetailOut(BallotOut):
+    # The status changes the caller may make now (from linli/voting/states.py).
+    actions: list[str]
 
 
 class MyVoteOut(Schema):
@@ -101,9 +107,11 @@ def list_ballots(request: HttpRequest, community: int | None = None) -> list[Bal
     return list(ballot_list_for(viewer=request.user, community_id=community)[:200])
 
 
-@router.get("/ballots/{pk}", response=BallotOut)
+@router.get("/ballots/{pk}", response=BallotDetailOut)
 def get_ballot(request: HttpRequest, pk: int) -> Ballot:
-    return ballot_get_for(viewer=request.user, pk=pk)
+    ballot = ballot_get_for(viewer=request.user, pk=pk)
+    ballot.actions = ballot_machine.available(request.user, ballot)  # type: ignore[attr-defined]
+    return ballot
 
 
 @router.get("/ballots/{pk}/me", response=MyVoteOut)

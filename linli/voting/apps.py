@@ -9,7 +9,7 @@ class VotingConfig(AppConfig):
 
     def ready(self) -> None:
         from linli.core.nav import NavItem, register
-        from linli.voting import permissions  # noqa: F401  (registers the rules)
+        from linli.voting import permissions, states  # noqa: F401  (registers the rules)
 
         register(NavItem("voting", _("投票站"), "voting:ballot_list", "resident", 30, "🗳️"))
         register(NavItem("voting_staff", _("投票管理"), "voting:ballot_list", "staff", 30, "🗳️"))

@@ -76,9 +76,8 @@ def is_closed(user: Any, ballot: Ballot | None) -> bool:
 
 can_create_ballot = manages_community
 can_view_ballot = manages_ballot | watches_ballot | is_community_resident
-can_open_ballot = manages_ballot & is_draft
-can_close_ballot = manages_ballot & is_open
-can_cancel_ballot = manages_ballot & (is_draft | is_open)
+# Opening, closing and cancelling (status changes) are declared in
+# linli/voting/states.py; their predicates and rules come from that table.
 can_enter_paper_vote = manages_ballot & is_open
 can_record_proxy = manages_ballot & is_open
 can_record_ratification = manages_ballot & is_closed
@@ -88,8 +87,6 @@ can_view_result = (manages_ballot & (is_open | is_closed)) | (can_view_ballot & 
 
 rules.add_perm("voting.add_ballot", can_create_ballot)
 rules.add_perm("voting.view_ballot", can_view_ballot)
-rules.add_perm("voting.open_ballot", can_open_ballot)
-rules.add_perm("voting.close_ballot", can_close_ballot)
 rules.add_perm("voting.enter_paper_vote", can_enter_paper_vote)
 rules.add_perm("voting.record_proxy", can_record_proxy)
 rules.add_perm("voting.view_result", can_view_result)

@@ -30,36 +30,19 @@ from linli.communities.models import Household, OrgUnit, Resident
 from linli.core import audit
 from linli.core.errors import (
     Conflict,
-    InvalidTransition,
     NotFound,
     PermissionDenied,
     ValidationFailed,
 )
-from linli.core.writes import share_lock
+from linli.core.types import Actor
+from linli.core.writes import Write, share_lock
 from linli.voting import permissions as perms
 from linli.voting.models import Ballot, BallotVoter, ProxyGrant, Vote
+from linli.voting.states import AUDIT_ACTIONS, ballot_machine
 
 YES_NO_OPTIONS = ["同意", "反对", "弃权"]
 ADULT_AGE = 18
 HOUSEHOLD_ELIGIBILITY = ("households", "owners")
-
-# The one place that says which status may follow which.
-TRANSITIONS: dict[str, frozenset[str]] = {
-    Ballot.Status.DRAFT: frozenset({Ballot.Status.OPEN, Ballot.Status.CANCELLED}),
-    Ballot.Status.OPEN: frozenset({Ballot.Status.CLOSED, Ballot.Status.CANCELLED}),
-    Ballot.Status.CLOSED: frozenset(),
-    Ballot.Status.CANCELLED: frozenset(),
-}
-
-
-def _transition(ballot: Ballot, to: str) -> None:
-    if to not in TRANSITIONS[ballot.status]:
-        raise InvalidTransition(
-            _("投票当前为“%(from)s”，不能改为“%(to)s”。")
-            % {"from": Ballot.Status(ballot.status).label, "to": Ballot.Status(to).label}
-        )
-    ballot.status = to
-
 
 # --------------------------------------------------------------------------- receipts
 
@@ -373,102 +356,65 @@ def _snapshot_roll(ballot: Ballot) -> list[BallotVoter]:
     ]
 
 
-def ballot_open(*, actor: Any, ballot: Ballot) -> Ballot:
+def ballot_open(*, actor: Actor, ballot: Ballot) -> Ballot:
     """Open voting and freeze the voter roll (later moves do not change who votes)."""
-    if not perms.manages_ballot(actor, ballot):
-        raise PermissionDenied(_("您不能管理这次投票。"))
-    with transaction.atomic():
-        ballot = Ballot.objects.select_for_update().select_related("community").get(pk=ballot.pk)
-        _transition(ballot, Ballot.Status.OPEN)
-        if ballot.closes_at <= timezone.now():
-            raise ValidationFailed(_("截止时间已过，不能开始投票。"), field="closes_at")
-        roll = _snapshot_roll(ballot)
+
+    def effects(b: Ballot, w: Write) -> None:
+        w.action = AUDIT_ACTIONS["open"]
+        roll = _snapshot_roll(b)
         if not roll:
             raise ValidationFailed(_("没有符合资格的选民，不能开始投票。"))
         BallotVoter.objects.bulk_create(roll, batch_size=5000)
-        total_area = BallotVoter.objects.filter(ballot=ballot).aggregate(a=Sum("area_m2"))["a"]
-        ballot.eligible_count = len(roll)
-        ballot.eligible_area = total_area or Decimal("0")
-        ballot.opened_at = timezone.now()
-        ballot.save(
-            update_fields=["status", "eligible_count", "eligible_area", "opened_at", "updated_at"]
-        )
+        total_area = BallotVoter.objects.filter(ballot=b).aggregate(a=Sum("area_m2"))["a"]
+        b.eligible_count = len(roll)
+        b.eligible_area = total_area or Decimal("0")
+        b.opened_at = timezone.now()
         roll_digest = hashlib.sha256(
             "\n".join(
                 f"{v.household_id or ''}|{v.resident_id or ''}|{v.area_m2}" for v in roll
             ).encode()
         ).hexdigest()
-        audit.record(
-            actor=actor,
-            action="voting.ballot_opened",
-            target=ballot,
-            community_id=ballot.community_id,
-            payload={
-                "eligible_count": ballot.eligible_count,
-                "eligible_area": str(ballot.eligible_area),
+        w.payload.update(
+            {
+                "eligible_count": b.eligible_count,
+                "eligible_area": str(b.eligible_area),
                 "roll_sha256": roll_digest,
-                "rule": ballot.validity_rule,
-                "matter_class": ballot.matter_class,
-                "weighting": ballot.weighting,
-                "kind": ballot.kind,
-                "options": ballot.options,
-            },
+                "rule": b.validity_rule,
+                "matter_class": b.matter_class,
+                "weighting": b.weighting,
+                "kind": b.kind,
+                "options": b.options,
+            }
         )
-    return ballot
+
+    return ballot_machine.apply(actor=actor, obj=ballot, action="open", effects=effects)
 
 
-def ballot_close(*, actor: Any, ballot: Ballot) -> Ballot:
-    """Close voting. Before the closing time only if every voter has voted."""
-    if not perms.manages_ballot(actor, ballot):
-        raise PermissionDenied(_("您不能管理这次投票。"))
-    with transaction.atomic():
-        ballot = Ballot.objects.select_for_update().select_related("community").get(pk=ballot.pk)
-        _transition(ballot, Ballot.Status.CLOSED)
-        now = timezone.now()
-        if now < ballot.closes_at:
-            voted = Vote.objects.filter(ballot=ballot).count()
-            if voted < ballot.eligible_count:
-                raise Conflict(
-                    _("截止时间（%(at)s）未到，还有 %(n)d 位选民未投票，不能提前结束。")
-                    % {
-                        "at": timezone.localtime(ballot.closes_at).strftime("%Y-%m-%d %H:%M"),
-                        "n": ballot.eligible_count - voted,
-                    },
-                    code="too_early",
-                )
-        # The FOR UPDATE above waits for every vote in flight (each holds FOR KEY SHARE
-        # on this row, see _recheck_open); votes after this commit see "closed".
-        ballot.closed_at = now
-        ballot.save(update_fields=["status", "closed_at", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="voting.ballot_closed",
-            target=ballot,
-            community_id=ballot.community_id,
-            payload={"closed_at": now.isoformat()},
-        )
-    return ballot
+def ballot_close(*, actor: Actor, ballot: Ballot) -> Ballot:
+    """Close voting. Before the closing time only if every voter has voted (the
+    machine's guard, re-checked on the locked row)."""
+
+    def effects(b: Ballot, w: Write) -> None:
+        # The FOR UPDATE taken by apply() waited for every vote in flight (each holds
+        # FOR KEY SHARE on this row, see _recheck_open); votes after this commit see
+        # "closed".
+        w.action = AUDIT_ACTIONS["close"]
+        b.closed_at = timezone.now()
+        w.payload["closed_at"] = b.closed_at.isoformat()
+
+    return ballot_machine.apply(actor=actor, obj=ballot, action="close", effects=effects)
 
 
-def ballot_cancel(*, actor: Any, ballot: Ballot, reason: str) -> Ballot:
-    if not perms.manages_ballot(actor, ballot):
-        raise PermissionDenied(_("您不能管理这次投票。"))
+def ballot_cancel(*, actor: Actor, ballot: Ballot, reason: str) -> Ballot:
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed(_("请说明取消原因。"), field="reason")
-    with transaction.atomic():
-        ballot = Ballot.objects.select_for_update().select_related("community").get(pk=ballot.pk)
-        _transition(ballot, Ballot.Status.CANCELLED)
-        ballot.cancel_reason = reason[:200]
-        ballot.save(update_fields=["status", "cancel_reason", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="voting.ballot_cancelled",
-            target=ballot,
-            community_id=ballot.community_id,
-            payload={"reason": ballot.cancel_reason},
-        )
-    return ballot
+
+    def effects(b: Ballot, w: Write) -> None:
+        w.action = AUDIT_ACTIONS["cancel"]
+        b.cancel_reason = reason[:200]
+
+    return ballot_machine.apply(
+        actor=actor, obj=ballot, action="cancel", reason=reason, effects=effects
+    )
 
 
 # --------------------------------------------------------------------------- votes

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.scope import scope_of
 from linli.communities.models import Resident
 from linli.communities.selectors import communities_for
-from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from linli.voting import permissions as perms
 from linli.voting import services
 from linli.voting.forms import BallotForm, PaperVoteForm, ProxyForm, RatificationForm
@@ -31,6 +31,7 @@ from linli.voting.selectors import (
     tally_verify,
     voter_status,
 )
+from linli.voting.states import ballot_machine
 
 RECEIPT_SESSION_KEY = "voting_last_receipt"
 
@@ -69,13 +70,19 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
     ballot = ballot_get_for(viewer=request.user, pk=pk)
     status = voter_status(viewer=request.user, ballot=ballot)
     u = request.user
+    flags = ballot_machine.flags(u, ballot)
+    # Why "结束投票" is not offered to an organiser of an open ballot (e.g. too early).
+    close_refusal = None
+    if ballot.status == Ballot.Status.OPEN and not flags["can_close"]:
+        err = ballot_machine.refusal(u, ballot, "close")
+        if isinstance(err, Conflict):
+            close_refusal = str(err.message)
     ctx: dict[str, Any] = {
         "b": ballot,
         "status": status,
         "can_manage": perms.manages_ballot(u, ballot),
-        "can_open": perms.can_open_ballot(u, ballot),
-        "can_close": perms.can_close_ballot(u, ballot),
-        "can_cancel": perms.can_cancel_ballot(u, ballot),
+        **flags,
+        "close_refusal": close_refusal,
         "can_paper": perms.can_enter_paper_vote(u, ballot),
         "can_result": perms.can_view_result(u, ballot),
         "multiple": ballot.kind == Ballot.Kind.MULTIPLE,
