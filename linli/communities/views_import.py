@@ -1,8 +1,5 @@
 from __future__ import annotations
 
-import csv
-import io
-
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -18,6 +15,7 @@ from linli.communities.permissions import ROSTER_EDIT_ROLES
 from linli.communities.roster import COLUMNS, roster_export_rows
 from linli.communities.selectors import communities_for
 from linli.core.errors import DomainError, NotFound
+from linli.core.exports import csv_response, xlsx_response
 
 
 class ImportForm(forms.Form):
@@ -82,27 +80,7 @@ def roster_export(request: HttpRequest) -> HttpResponse:
     except (OrgUnit.DoesNotExist, ValueError) as exc:
         raise NotFound() from exc
     rows = roster_export_rows(actor=request.user, community=community)
-    fmt = request.GET.get("format", "xlsx")
     filename = f"roster-{community.code}"
-    if fmt == "csv":
-        buf = io.StringIO()
-        csv.writer(buf).writerows(rows)
-        response = HttpResponse(
-            buf.getvalue().encode("utf-8-sig"), content_type="text/csv; charset=utf-8"
-        )
-        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
-        return response
-    from openpyxl import Workbook
-
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("居民名册")
-    for row in rows:
-        ws.append(row)
-    out = io.BytesIO()
-    wb.save(out)
-    response = HttpResponse(
-        out.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
-    return response
+    if request.GET.get("format", "xlsx") == "csv":
+        return csv_response(rows, f"{filename}.csv")
+    return xlsx_response([("居民名册", rows)], f"{filename}.xlsx")

@@ -269,3 +269,29 @@ def test_export_round_trips_and_masks_without_grant(world) -> None:
     assert AuditEvent.objects.filter(action="roster.export").count() == 2
     c.force_login(world.user("other_secretary"))
     assert c.get(f"/communities/export/?community={world.community.pk}").status_code == 404
+
+
+def test_export_escapes_formulas_in_csv_and_xlsx(world) -> None:
+    """A name typed as a formula must arrive in the spreadsheet as text, not a formula."""
+    res = Resident.objects.filter(community=world.community).first()
+    assert res is not None
+    Resident.objects.filter(pk=res.pk).update(name='=HYPERLINK("http://evil","点我")')
+    c = Client()
+    c.force_login(world.user("secretary"))
+    r = c.get(f"/communities/export/?community={world.community.pk}&format=csv")
+    text = r.content.decode("utf-8-sig")
+    assert "'=HYPERLINK(" in text and ",=HYPERLINK(" not in text
+    assert r["Cache-Control"] == "no-store"
+    r = c.get(f"/communities/export/?community={world.community.pk}")
+    ws = load_workbook(io.BytesIO(r.content)).active
+    cells = [v for row in ws.iter_rows(values_only=True) for v in row if isinstance(v, str)]
+    assert '\'=HYPERLINK("http://evil","点我")' in cells
+    assert not any(v.startswith("=") for v in cells)
+
+
+def test_safe_cell_rules() -> None:
+    from linli.core.exports import safe_cell
+
+    for bad in ("=1+1", "+86", "-2", "@SUM(A1)", "\tx", "\rx"):
+        assert safe_cell(bad) == "'" + bad
+    assert safe_cell(-2) == -2 and safe_cell("张三") == "张三" and safe_cell(None) is None
