@@ -304,7 +304,12 @@ def seed(ctx: DemoContext) -> None:
         )
         Attendance.objects.bulk_create(
             [
-                Attendance(meeting=m, member=seat, mode="in_person" if i < present else "absent")
+                Attendance(
+                    community=main,
+                    meeting=m,
+                    member=seat,
+                    mode="in_person" if i < present else "absent",
+                )
                 for i, seat in enumerate(seats)
             ]
         )

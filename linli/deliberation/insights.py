@@ -16,13 +16,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.communities.models import OrgUnit
-from linli.core import audit
 from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
+from linli.core.writes import governed_write
 from linli.deliberation.models import Topic, TopicEvidence
 from linli.deliberation.permissions import can_manage
 from linli.deliberation.services import topic_propose
@@ -175,7 +174,9 @@ def topic_from_cluster(
     requests attached as evidence, through the ordinary topic service."""
     if not can_manage(actor, community):
         raise PermissionDenied(_("只有本社区的社区工作者或书记可以把高频诉求转为议题。"))
-    with transaction.atomic():
+    with governed_write(
+        actor=actor, action="deliberation.topic_evidence", community_id=community.pk
+    ) as w:
         # Serialise per community so two clicks cannot propose the same cluster twice.
         OrgUnit.objects.select_for_update().filter(pk=community.pk).first()
         clusters = {c.key: c for c in request_clusters(viewer=actor, community=community, now=now)}
@@ -199,13 +200,11 @@ def topic_from_cluster(
             source_ref=f"requests:{key}",
         )
         TopicEvidence.objects.bulk_create(
-            [TopicEvidence(topic=topic, request_id=rid) for rid in cluster.request_ids]
+            [
+                TopicEvidence(topic=topic, community_id=community.pk, request_id=rid)
+                for rid in cluster.request_ids
+            ]
         )
-        audit.record(
-            actor=actor,
-            action="deliberation.topic_evidence",
-            target=topic,
-            community_id=community.pk,
-            payload={"cluster": key, "requests": sorted(cluster.request_ids)},
-        )
+        w.target = topic
+        w.payload = {"cluster": key, "requests": sorted(cluster.request_ids)}
     return topic

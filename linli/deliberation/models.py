@@ -85,6 +85,7 @@ class CouncilMember(BaseModel):
         UNIT = "unit", _("驻区单位/物业/社会组织代表")
         STAFF = "staff", _("社区工作者")
 
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     council = models.ForeignKey(Council, on_delete=models.PROTECT, related_name="members")
     member_type = models.CharField(
         _("身份"), max_length=10, choices=Type.choices, default="resident"
@@ -108,7 +109,7 @@ class CouncilMember(BaseModel):
         verbose_name_plural = _("成员")
         constraints = [
             models.UniqueConstraint(
-                fields=["council", "resident"],
+                fields=["community", "council", "resident"],
                 condition=Q(is_active=True, resident__isnull=False),
                 name="council_member_once",
             ),
@@ -188,6 +189,7 @@ class Topic(BaseModel):
 class TopicTransition(models.Model):
     """Who moved the topic from which step to which, when, and why (append-only)."""
 
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="transitions")
     from_step = models.CharField(max_length=12, choices=Topic.Step.choices)
     to_step = models.CharField(max_length=12, choices=Topic.Step.choices)
@@ -205,6 +207,7 @@ class TopicTransition(models.Model):
 
 
 class TopicComment(BaseModel):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     resident = models.ForeignKey(
@@ -233,6 +236,7 @@ class ReviewNote(BaseModel):
         CONCERN = "concern", _("有条件通过")
         NOT_OK = "not_ok", _("不通过")
 
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="review_notes")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     aspect = models.CharField(_("审议方面"), max_length=12, choices=Aspect.choices)
@@ -249,6 +253,7 @@ class ReviewNote(BaseModel):
 
 
 class Objection(BaseModel):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="objections")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     body = models.TextField(_("异议内容"))
@@ -347,6 +352,7 @@ class Meeting(BaseModel):
 
 
 class AgendaItem(models.Model):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="agenda")
     topic = models.ForeignKey(Topic, on_delete=models.PROTECT, related_name="agenda_items")
     order = models.PositiveSmallIntegerField(default=1)
@@ -354,7 +360,9 @@ class AgendaItem(models.Model):
     class Meta:
         ordering = ["order", "id"]
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "topic"], name="agenda_topic_once"),
+            models.UniqueConstraint(
+                fields=["community", "meeting", "topic"], name="agenda_topic_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -368,6 +376,7 @@ class Attendance(models.Model):
         PROXY = "proxy", _("委托出席")
         ABSENT = "absent", _("缺席")
 
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance")
     member = models.ForeignKey(CouncilMember, on_delete=models.PROTECT, related_name="attendance")
     mode = models.CharField(max_length=10, choices=Mode.choices)
@@ -377,7 +386,9 @@ class Attendance(models.Model):
         verbose_name = _("出席记录")
         verbose_name_plural = _("出席记录")
         constraints = [
-            models.UniqueConstraint(fields=["meeting", "member"], name="attendance_once"),
+            models.UniqueConstraint(
+                fields=["community", "meeting", "member"], name="attendance_once"
+            ),
             models.CheckConstraint(
                 condition=~Q(mode="proxy") | ~Q(proxy_name=""), name="attendance_proxy_named"
             ),
@@ -414,6 +425,7 @@ class DeliberatorActivity(BaseModel):
         TRAINING = "training", _("培训")
         PRACTICE = "practice", _("实践会议")
 
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     deliberator = models.ForeignKey(
         Deliberator, on_delete=models.CASCADE, related_name="activities"
     )
@@ -428,7 +440,7 @@ class DeliberatorActivity(BaseModel):
         ordering = ["on", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["deliberator", "meeting"],
+                fields=["community", "deliberator", "meeting"],
                 condition=Q(meeting__isnull=False),
                 name="deliberator_practice_meeting_once",
             ),
@@ -439,6 +451,7 @@ class DeliberatorActivity(BaseModel):
 
 
 class SkillAssessment(BaseModel):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     deliberator = models.ForeignKey(
         Deliberator, on_delete=models.CASCADE, related_name="assessments"
     )
@@ -500,6 +513,7 @@ class ActionItem(BaseModel):
 
 
 class ActionUpdate(BaseModel):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     item = models.ForeignKey(ActionItem, on_delete=models.CASCADE, related_name="updates")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     status = models.CharField(max_length=12, choices=ActionItem.Status.choices)
@@ -546,6 +560,7 @@ class TopicEvidence(models.Model):
     """The requests (诉求) behind a topic suggested from frequent requests: the evidence
     the council sees when it deliberates, and what marks a cluster as already taken up."""
 
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="evidence")
     request = models.ForeignKey(
         "requests.ServiceRequest", on_delete=models.PROTECT, related_name="+"
@@ -556,7 +571,9 @@ class TopicEvidence(models.Model):
         verbose_name = _("议题依据")
         verbose_name_plural = _("议题依据")
         constraints = [
-            models.UniqueConstraint(fields=["topic", "request"], name="topic_evidence_once"),
+            models.UniqueConstraint(
+                fields=["community", "topic", "request"], name="topic_evidence_once"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -111,3 +111,15 @@ rules.add_perm("deliberation.comment", can_comment)
 rules.add_perm("deliberation.review", can_review)
 rules.add_perm("deliberation.object", can_object)
 rules.add_perm("deliberation.supervise", can_supervise)
+
+
+def acting_user_id(actor: Any) -> int:
+    """The id of the signed-in user who acts (rows name their author). Services check
+    permission first, so an anonymous actor never gets this far; if one does, it is a
+    refusal, not a row without an author."""
+    pk = getattr(actor, "pk", None)
+    if not isinstance(pk, int):
+        from linli.core.errors import PermissionDenied
+
+        raise PermissionDenied()
+    return pk
