@@ -58,6 +58,8 @@ class VolunteerProfile(BaseModel):
 
 
 class VolunteerSkill(models.Model):
+    # The tenant, copied from the profile (every tenant row carries its community).
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     profile = models.ForeignKey(VolunteerProfile, on_delete=models.CASCADE, related_name="skills")
     category = models.CharField(
         _("技能类别"), max_length=16, choices=SkillCategory.choices, db_index=True
@@ -68,7 +70,9 @@ class VolunteerSkill(models.Model):
         verbose_name = _("技能")
         verbose_name_plural = _("技能")
         constraints = [
-            models.UniqueConstraint(fields=["profile", "category"], name="volunteer_skill_once"),
+            models.UniqueConstraint(
+                fields=["community", "profile", "category"], name="volunteer_skill_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -141,6 +145,8 @@ HOLDS_PLACE = (SignUpStatus.REGISTERED, SignUpStatus.CHECKED_IN, SignUpStatus.CO
 
 
 class SignUp(BaseModel):
+    # The tenant, copied from the activity (every tenant row carries its community).
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     activity = models.ForeignKey(Activity, on_delete=models.PROTECT, related_name="signups")
     resident = models.ForeignKey(
         Resident, on_delete=models.PROTECT, related_name="activity_signups"
@@ -169,7 +175,7 @@ class SignUp(BaseModel):
         verbose_name_plural = _("报名")
         constraints = [
             models.UniqueConstraint(
-                fields=["activity", "resident"],
+                fields=["community", "activity", "resident"],
                 condition=~Q(status="cancelled"),
                 name="signup_once_per_activity",
             ),

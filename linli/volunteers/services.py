@@ -9,17 +9,18 @@ repeated check-out never pays twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from django.core import signing
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
-from linli.core import audit
 from linli.core.errors import (
     Conflict,
     InvalidTransition,
@@ -27,7 +28,9 @@ from linli.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from linli.core.notify import Message, send_on_commit
+from linli.core.notify import Message
+from linli.core.types import Actor
+from linli.core.writes import Write, governed_write, lock_row
 from linli.ledger import services as ledger
 from linli.ledger.models import Currency, EarningRule, EarnKind
 from linli.ledger.permissions import LEVELS, has_credit_level
@@ -43,7 +46,14 @@ from linli.volunteers.models import (
     VolunteerProfile,
     VolunteerSkill,
 )
-from linli.volunteers.permissions import can_check_in, can_create_activity, can_manage_activity
+from linli.volunteers.permissions import can_check_in, can_create_activity
+from linli.volunteers.states import (
+    ACTIVITY,
+    ACTIVITY_EVENTS,
+    SIGNUP,
+    SIGNUP_EVENTS,
+    STATUS_ACTIONS,
+)
 
 CHECKIN_SALT = "volunteers.checkin"
 # A volunteer's personal check-in pass (shown on their sign-up, scanned by staff at the
@@ -51,29 +61,12 @@ CHECKIN_SALT = "volunteers.checkin"
 PASS_SALT = "volunteers.pass"  # noqa: S105 (a signing salt, not a secret)
 CHECKIN_MAX_AGE = 3 * 24 * 3600
 
-# Activity state machine: one table, each transition a service below.
-ACTIVITY_TRANSITIONS: dict[str, set[str]] = {
-    ActivityStatus.OPEN: {ActivityStatus.CLOSED, ActivityStatus.FINISHED, ActivityStatus.CANCELLED},
-    ActivityStatus.CLOSED: {ActivityStatus.OPEN, ActivityStatus.FINISHED, ActivityStatus.CANCELLED},
-    ActivityStatus.FINISHED: set(),
-    ActivityStatus.CANCELLED: set(),
-}
-
-
-def _move(activity: Activity, to: str) -> None:
-    if to not in ACTIVITY_TRANSITIONS[activity.status]:
-        raise InvalidTransition(
-            _("活动当前状态为“%(s)s”，不能执行此操作。") % {"s": activity.get_status_display()}
-        )
-    activity.status = to
-
-
 # --------------------------------------------------------------------------- profiles
 
 
 def profile_save(
     *,
-    actor: Any,
+    actor: Actor,
     resident: Resident,
     intro: str = "",
     skills: list[tuple[str, str]] | None = None,
@@ -90,7 +83,9 @@ def profile_save(
     slots = sorted(set(availability or []))
     if any(s not in Slot.values for s in slots):
         raise ValidationFailed(_("未知的服务时段。"), field="availability")
-    with transaction.atomic():
+    with governed_write(
+        actor=actor, action="volunteers.profile_saved", community_id=resident.community_id
+    ) as w:
         profile, created = VolunteerProfile.objects.update_or_create(
             resident=resident,
             defaults={
@@ -101,21 +96,25 @@ def profile_save(
                 "is_active": True,
             },
         )
-        profile.skills.all().delete()
+        VolunteerSkill.objects.filter(
+            community_id=resident.community_id, profile_id=profile.pk
+        ).delete()
         seen: set[str] = set()
         rows = []
         for cat, detail in skills:
             if cat not in seen:
                 seen.add(cat)
-                rows.append(VolunteerSkill(profile=profile, category=cat, detail=detail[:100]))
+                rows.append(
+                    VolunteerSkill(
+                        community_id=resident.community_id,
+                        profile=profile,
+                        category=cat,
+                        detail=detail[:100],
+                    )
+                )
         VolunteerSkill.objects.bulk_create(rows)
-        audit.record(
-            actor=actor,
-            action="volunteers.profile_saved",
-            target=profile,
-            community_id=resident.community_id,
-            payload={"skills": sorted(seen), "slots": slots, "listed": listed, "created": created},
-        )
+        w.target = profile
+        w.payload.update(skills=sorted(seen), slots=slots, listed=listed, created=created)
     return profile
 
 
@@ -124,7 +123,7 @@ def profile_save(
 
 def activity_create(
     *,
-    actor: Any,
+    actor: Actor,
     community: OrgUnit,
     kind: str,
     title: str,
@@ -162,7 +161,9 @@ def activity_create(
         raise ValidationFailed(_("未知的信用等级。"), field="priority_level")
     if priority_level and priority_until is None:
         raise ValidationFailed(_("请设置优先报名截止时间。"), field="priority_until")
-    with transaction.atomic():
+    with governed_write(
+        actor=actor, action="volunteers.activity_created", community_id=community.pk
+    ) as w:
         activity = Activity.objects.create(
             community=community,
             kind=kind,
@@ -171,24 +172,15 @@ def activity_create(
             starts_at=starts_at,
             ends_at=ends_at,
             capacity=cap,
-            organiser=actor,
+            organiser_id=getattr(actor, "pk", None),
             description=description,
             earn_kind=earn_kind,
             priority_level=priority_level,
             priority_until=priority_until if priority_level else None,
         )
-        audit.record(
-            actor=actor,
-            action="volunteers.activity_created",
-            target=activity,
-            community_id=community.pk,
-            payload={"title": activity.title, "capacity": cap, "earn": earn_kind},
-        )
+        w.target = activity
+        w.payload.update(title=activity.title, capacity=cap, earn=earn_kind)
     return activity
-
-
-def _taken(activity: Activity) -> int:
-    return SignUp.objects.filter(activity=activity, status__in=HOLDS_PLACE).count()
 
 
 def in_priority_window(activity: Activity) -> bool:
@@ -199,41 +191,57 @@ def in_priority_window(activity: Activity) -> bool:
     )
 
 
+def _places(activity: Activity, resident_id: int) -> tuple[int, int | None]:
+    """One statement: places taken on ``activity`` and the resident's live sign-up id."""
+    row = SignUp.objects.filter(
+        community_id=activity.community_id, activity_id=activity.pk
+    ).aggregate(
+        taken=Count("id", filter=Q(status__in=HOLDS_PLACE)),
+        mine=Max("id", filter=Q(resident_id=resident_id) & ~Q(status=SignUpStatus.CANCELLED)),
+    )
+    return int(row["taken"] or 0), row["mine"]
+
+
 def signup(
-    *, actor: Any, activity: Activity, resident: Resident, use_voucher: bool = False
+    *, actor: Actor, activity: Activity, resident: Resident, use_voucher: bool = False
 ) -> SignUp:
     """Take a place, or join the waitlist when full. Idempotent per person.
 
+    Who may sign up when is the ``sign_up`` (oneself) / ``sign_up_for`` (door staff for
+    someone else) row of :data:`ACTIVITY`, checked again on the locked activity.
     During the priority window only residents with the activity's credit level may sign
     up — or anyone who spends a 优先报名 voucher (``use_voucher``). The voucher is used
     in this same transaction, and only when it secures a place: when the activity is
     already full the request is refused and the voucher kept.
     """
-    scope = scope_of(actor)
-    if scope.resident_id != resident.pk and not can_check_in(actor, activity):
-        raise PermissionDenied()
+    action = "sign_up" if scope_of(actor).resident_id == resident.pk else "sign_up_for"
+    ACTIVITY.check(actor, activity, action)
     if resident.community_id != activity.community_id:
         raise NotFound()
-    with transaction.atomic():
-        locked = Activity.objects.select_for_update().get(pk=activity.pk)
-        if locked.status != ActivityStatus.OPEN:
-            raise InvalidTransition(_("该活动当前不接受报名。"))
-        if locked.ends_at <= timezone.now():
-            raise InvalidTransition(_("活动已结束。"))
-        existing = (
-            SignUp.objects.filter(activity=locked, resident=resident)
-            .exclude(status=SignUpStatus.CANCELLED)
-            .first()
-        )
-        if existing is not None:
-            return existing
+    with governed_write(
+        actor=actor, action="volunteers.signed_up", community_id=activity.community_id
+    ) as w:
+        # The activity's row lock serialises sign-ups: places are counted under it.
+        locked = lock_row(Activity.objects.all(), activity.pk, community_id=activity.community_id)
+        ACTIVITY.check(actor, locked, action)
+        taken, mine = _places(locked, resident.pk)
+        if mine is not None:
+            w.record = False  # a repeated sign-up returns the first one
+            return SignUp.objects.get(pk=mine, community_id=locked.community_id)
         voucher = None
-        if (
-            in_priority_window(locked)
-            and use_voucher
-            and not has_credit_level(locked.priority_level)(resident.user)
+        if in_priority_window(locked) and not has_credit_level(locked.priority_level)(
+            resident.user
         ):
-            if _taken(locked) >= locked.capacity:
+            if not use_voucher:
+                raise PermissionDenied(
+                    _("优先报名阶段仅限信用等级 %(l)s 及以上居民，%(t)s 后开放报名。")
+                    % {
+                        "l": locked.priority_level,
+                        "t": timezone.localtime(locked.priority_until).strftime("%m-%d %H:%M"),
+                    },
+                    code="priority_only",
+                )
+            if taken >= locked.capacity:
                 raise Conflict(
                     _("名额已满，优先报名券未使用，请在开放报名后加入候补。"),
                     code="full",
@@ -241,81 +249,103 @@ def signup(
             voucher = ledger.priority_voucher_consume(
                 actor=actor, resident=resident, source=f"volunteers.activity:{locked.pk}"
             )
-        elif in_priority_window(locked) and not has_credit_level(locked.priority_level)(
-            resident.user
-        ):
-            raise PermissionDenied(
-                _("优先报名阶段仅限信用等级 %(l)s 及以上居民，%(t)s 后开放报名。")
-                % {
-                    "l": locked.priority_level,
-                    "t": timezone.localtime(locked.priority_until).strftime("%m-%d %H:%M"),
-                },
-                code="priority_only",
-            )
-        status = (
-            SignUpStatus.REGISTERED if _taken(locked) < locked.capacity else SignUpStatus.WAITLISTED
-        )
+        status = SignUpStatus.REGISTERED if taken < locked.capacity else SignUpStatus.WAITLISTED
         s = SignUp.objects.create(
-            activity=locked, resident=resident, status=status, priority_voucher=voucher
-        )
-        audit.record(
-            actor=actor,
-            action="volunteers.signed_up",
-            target=s,
             community_id=locked.community_id,
-            payload={
-                "activity": locked.pk,
-                "status": status,
-                "voucher": voucher.pk if voucher else None,
-            },
+            activity=locked,
+            resident=resident,
+            status=status,
+            priority_voucher=voucher,
+        )
+        w.target = s
+        w.payload.update(
+            activity=locked.pk, status=str(status), voucher=voucher.pk if voucher else None
         )
     return s
 
 
-def signup_cancel(*, actor: Any, signup: SignUp) -> SignUp:
-    scope = scope_of(actor)
-    if scope.resident_id != signup.resident_id and not can_check_in(actor, signup.activity):
-        raise PermissionDenied()
+def _named(
+    events: dict[str, str], action: str, more: Callable[[Any, Write], None] | None = None
+) -> Callable[[Any, Write], None]:
+    """``effects`` that keep the audit action name the log has always used."""
+
+    def effects(row: Any, w: Write) -> None:
+        w.action = events[action]
+        if more is not None:
+            more(row, w)
+
+    return effects
+
+
+def _already(actor: Actor, s: SignUp, action: str) -> bool:
+    """True when ``s`` already is where ``action`` leads (a repeated check-in/out):
+    the caller returns it unchanged. Refusals other than the state still apply, so a
+    repeat tells nobody more than a first attempt would."""
+    if s.status != SIGNUP[action].target:
+        return False
+    err = SIGNUP.refusal(actor, s, action)
+    if err is not None and not isinstance(err, InvalidTransition):
+        raise err
+    return True
+
+
+def signup_cancel(*, actor: Actor, signup: SignUp) -> SignUp:
+    """Cancel a place or a waitlist entry; a freed place goes to the earliest waitlisted
+    sign-up in the same transaction."""
+    SIGNUP.check(actor, signup, "cancel")
     with transaction.atomic():
-        activity = Activity.objects.select_for_update().get(pk=signup.activity_id)
-        s = SignUp.objects.select_for_update().get(pk=signup.pk)
-        if s.status not in (SignUpStatus.REGISTERED, SignUpStatus.WAITLISTED):
-            raise InvalidTransition(_("已签到或已完成的报名不能取消。"))
-        held = s.status == SignUpStatus.REGISTERED
-        s.status = SignUpStatus.CANCELLED
-        s.save(update_fields=["status", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="volunteers.signup_cancelled",
-            target=s,
-            community_id=activity.community_id,
+        # Activity first, then sign-ups: the same order as every sign-up, so two
+        # cancellations never wait on each other crosswise.
+        activity = lock_row(
+            Activity.objects.all(), signup.activity_id, community_id=signup.community_id
         )
-        if held and _taken(activity) < activity.capacity:
+        row = lock_row(SignUp.objects.all(), signup.pk, community_id=signup.community_id)
+        row.activity = activity
+        held = row.status == SignUpStatus.REGISTERED
+        s = SIGNUP.apply(
+            actor=actor,
+            obj=row,
+            action="cancel",
+            locked=True,
+            effects=_named(SIGNUP_EVENTS, "cancel"),
+        )
+        taken, _mine = _places(activity, 0)
+        if held and taken < activity.capacity:
             nxt = (
-                SignUp.objects.select_for_update()
-                .filter(activity=activity, status=SignUpStatus.WAITLISTED)
+                SignUp.objects.select_for_update(of=("self",))
+                .filter(
+                    community_id=activity.community_id,
+                    activity_id=activity.pk,
+                    status=SignUpStatus.WAITLISTED,
+                )
                 .select_related("resident")
                 .order_by("created_at", "id")
                 .first()
             )
             if nxt is not None:
-                nxt.status = SignUpStatus.REGISTERED
-                nxt.save(update_fields=["status", "updated_at"])
-                audit.record(
-                    actor=actor,
-                    action="volunteers.waitlist_promoted",
-                    target=nxt,
-                    community_id=activity.community_id,
-                )
-                if nxt.resident.user_id:
-                    send_on_commit(
-                        Message(
-                            "inapp",
-                            str(nxt.resident.user_id),
-                            _("候补成功"),
-                            _("您已从候补转为正式报名：%(t)s") % {"t": activity.title},
+                nxt.activity = activity
+                user_id = nxt.resident.user_id
+
+                def promoted(row: SignUp, w: Write) -> None:
+                    w.audit_actor = actor  # the system moves it; the canceller caused it
+                    if user_id:
+                        w.notify(
+                            Message(
+                                "inapp",
+                                str(user_id),
+                                _("候补成功"),
+                                _("您已从候补转为正式报名：%(t)s") % {"t": activity.title},
+                            )
                         )
-                    )
+
+                SIGNUP.apply(
+                    actor=None,
+                    obj=nxt,
+                    action="promote",
+                    locked=True,
+                    effects=_named(SIGNUP_EVENTS, "promote", promoted),
+                )
+    signup.status = s.status
     return s
 
 
@@ -323,69 +353,76 @@ def checkin_token(activity: Activity) -> str:
     return signing.dumps({"a": activity.pk}, salt=CHECKIN_SALT, compress=True)
 
 
-def activity_from_token(token: str) -> Activity:
+def _token_activity_id(token: str) -> int:
     try:
         data = signing.loads(token, salt=CHECKIN_SALT, max_age=CHECKIN_MAX_AGE)
     except signing.BadSignature:
         raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token") from None
-    activity = Activity.objects.filter(pk=data.get("a")).first()
+    pk = data.get("a") if isinstance(data, dict) else None
+    if not isinstance(pk, int):
+        raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token")
+    return pk
+
+
+def activity_from_token(token: str) -> Activity:
+    activity = Activity.objects.filter(pk=_token_activity_id(token)).first()
     if activity is None:
         raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token")
     return activity
 
 
-def _check_in(s: SignUp, actor: Any) -> SignUp:
-    if s.status == SignUpStatus.CHECKED_IN:
+def _check_in(actor: Actor, s: SignUp, action: str) -> SignUp:
+    """Apply ``check_in`` / ``self_check_in``; checking in twice returns the first."""
+    if _already(actor, s, action):
         return s
-    if s.status != SignUpStatus.REGISTERED:
-        raise InvalidTransition(_("只有已报名（非候补）的居民可以签到。"))
-    s.status = SignUpStatus.CHECKED_IN
-    s.checked_in_at = timezone.now()
-    s.checked_in_by = actor
-    s.save(update_fields=["status", "checked_in_at", "checked_in_by", "updated_at"])
-    audit.record(
-        actor=actor, action="volunteers.checked_in", target=s, community_id=s.activity.community_id
-    )
-    return s
+
+    def stamp(row: SignUp, w: Write) -> None:
+        row.checked_in_at = timezone.now()
+        row.checked_in_by = actor if getattr(actor, "pk", None) else None  # type: ignore[assignment]
+
+    try:
+        return SIGNUP.apply(
+            actor=actor, obj=s, action=action, effects=_named(SIGNUP_EVENTS, action, stamp)
+        )
+    except InvalidTransition:
+        # A concurrent scan won: the volunteer is checked in all the same.
+        now = SignUp.objects.filter(pk=s.pk, community_id=s.community_id).first()
+        if now is not None and now.status == SignUpStatus.CHECKED_IN:
+            return now
+        raise
 
 
-def check_in(*, actor: Any, signup: SignUp) -> SignUp:
+def check_in(*, actor: Actor, signup: SignUp) -> SignUp:
     """Staff or the organiser checks someone in at the door."""
-    if not can_check_in(actor, signup.activity):
-        raise PermissionDenied()
-    with transaction.atomic():
-        s = SignUp.objects.select_for_update().select_related("activity").get(pk=signup.pk)
-        if s.activity.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
-            raise InvalidTransition(_("活动已结束或已取消。"))
-        return _check_in(s, actor)
+    return _check_in(actor, signup, "check_in")
 
 
-def check_in_by_token(*, actor: Any, token: str) -> SignUp:
+def check_in_by_token(*, actor: Actor, token: str) -> SignUp:
     """The volunteer scans the code shown at the venue and checks themself in."""
-    activity = activity_from_token(token)
+    activity_id = _token_activity_id(token)
     rid = scope_of(actor).resident_id
     if rid is None:
         raise PermissionDenied(_("请用居民账号扫码签到。"))
-    if activity.status in (ActivityStatus.FINISHED, ActivityStatus.CANCELLED):
-        raise InvalidTransition(_("活动已结束或已取消。"))
-    with transaction.atomic():
-        s = (
-            SignUp.objects.select_for_update()
-            .select_related("activity")
-            .filter(activity=activity, resident_id=rid)
-            .exclude(status=SignUpStatus.CANCELLED)
-            .first()
-        )
-        if s is None:
-            raise NotFound(_("您没有报名该活动。"))
-        return _check_in(s, actor)
+    # One read: the volunteer's live sign-up with its activity (the token's activity
+    # must exist, else the code is as bad as a forged one).
+    s = (
+        SignUp.objects.select_related("activity")
+        .filter(activity_id=activity_id, resident_id=rid)
+        .exclude(status=SignUpStatus.CANCELLED)
+        .first()
+    )
+    if s is None:
+        if not Activity.objects.filter(pk=activity_id).exists():
+            raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token")
+        raise NotFound(_("您没有报名该活动。"))
+    return _check_in(actor, s, "self_check_in")
 
 
 def pass_token(s: SignUp) -> str:
     return signing.dumps({"s": s.pk}, salt=PASS_SALT, compress=True)
 
 
-def signup_from_pass(*, viewer: Any, token: str) -> SignUp:
+def signup_from_pass(*, viewer: Actor, token: str) -> SignUp:
     """The sign-up behind a scanned pass. Only door staff of the activity may resolve
     it; for anyone else a valid pass is indistinguishable from a forged one."""
     try:
@@ -402,7 +439,7 @@ def signup_from_pass(*, viewer: Any, token: str) -> SignUp:
     return s
 
 
-def check_in_by_pass(*, actor: Any, token: str) -> SignUp:
+def check_in_by_pass(*, actor: Actor, token: str) -> SignUp:
     """Staff scan the pass on a volunteer's phone: the same check-in as at the list."""
     return check_in(actor=actor, signup=signup_from_pass(viewer=actor, token=token))
 
@@ -412,101 +449,99 @@ def _award_minutes(activity: Activity) -> int:
     return max(1, int((activity.ends_at - activity.starts_at).total_seconds() // 60))
 
 
-def check_out(*, actor: Any, signup: SignUp) -> SignUp:
-    """Complete one attendance and award by the activity's rule (caps apply)."""
-    if not can_check_in(actor, signup.activity):
-        raise PermissionDenied()
-    with transaction.atomic():
-        s = (
-            SignUp.objects.select_for_update()
-            .select_related("activity", "resident")
-            .get(pk=signup.pk)
-        )
-        if s.status == SignUpStatus.COMPLETED:
-            return s
-        if s.status != SignUpStatus.CHECKED_IN:
-            raise InvalidTransition(_("请先签到再签退。"))
-        activity = s.activity
+def check_out(*, actor: Actor, signup: SignUp) -> SignUp:
+    """Complete one attendance and award by the activity's rule (caps apply).
+    Checking out twice returns the first (the award's key is derived from the
+    sign-up, so it never pays twice)."""
+    if _already(actor, signup, "check_out"):
+        return signup
+
+    def award(row: SignUp, w: Write) -> None:
+        activity = row.activity
         awarded = 0
         if activity.earn_kind:
             is_hours = activity.earn_kind == EarnKind.TIMEBANK_SERVICE
             claim = ledger.award(
                 actor=actor,
-                resident=s.resident,
+                resident=row.resident,
                 kind=activity.earn_kind,
                 amount=_award_minutes(activity) if is_hours else None,
-                idempotency_key=f"volunteers.signup:{s.pk}:award",
+                idempotency_key=f"volunteers.signup:{row.pk}:award",
                 description=activity.title,
                 service_date=timezone.localtime(activity.starts_at).date(),
                 clamp_to_cap=True,
-                authorised=True,  # permission checked above (organiser/staff of the activity)
+                authorised=True,  # the machine checked: door staff of the activity
             )
             awarded = claim.amount if claim is not None else 0
-        s.status = SignUpStatus.COMPLETED
-        s.checked_out_at = timezone.now()
-        s.awarded = awarded
-        s.save(update_fields=["status", "checked_out_at", "awarded", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="volunteers.checked_out",
-            target=s,
-            community_id=activity.community_id,
-            payload={"awarded": awarded, "kind": activity.earn_kind},
-        )
-        if s.resident.user_id and awarded:
+        row.checked_out_at = timezone.now()
+        row.awarded = awarded
+        w.payload.update(awarded=awarded, kind=activity.earn_kind)
+        if row.resident.user_id and awarded:
             unit = _("分钟") if activity.earn_kind == EarnKind.TIMEBANK_SERVICE else _("积分")
-            send_on_commit(
+            w.notify(
                 Message(
                     "inapp",
-                    str(s.resident.user_id),
+                    str(row.resident.user_id),
                     _("活动奖励到账"),
                     _("感谢参加“%(t)s”，获得 %(n)s %(u)s。")
                     % {"t": activity.title, "n": awarded, "u": unit},
                 )
             )
+
+    s = SIGNUP.apply(
+        actor=actor,
+        obj=signup,
+        action="check_out",
+        effects=_named(SIGNUP_EVENTS, "check_out", award),
+    )
+    signup.status, signup.awarded = s.status, s.awarded
     return s
 
 
-def activity_finish(*, actor: Any, activity: Activity) -> int:
+def activity_finish(*, actor: Actor, activity: Activity) -> int:
     """Check out everyone still checked in, then close the activity. Returns how many."""
-    if not can_manage_activity(actor, activity):
-        raise PermissionDenied()
+    ACTIVITY.check(actor, activity, "finish")
     n = 0
     with transaction.atomic():
-        locked = Activity.objects.select_for_update().get(pk=activity.pk)
-        for s in SignUp.objects.filter(activity=locked, status=SignUpStatus.CHECKED_IN).order_by(
-            "id"
+        locked = lock_row(Activity.objects.all(), activity.pk, community_id=activity.community_id)
+        ACTIVITY.check(actor, locked, "finish")
+        for s in (
+            SignUp.objects.select_related("activity", "resident")
+            .filter(
+                community_id=locked.community_id,
+                activity_id=locked.pk,
+                status=SignUpStatus.CHECKED_IN,
+            )
+            .order_by("id")
         ):
             check_out(actor=actor, signup=s)
             n += 1
-        _move(locked, ActivityStatus.FINISHED)
-        locked.save(update_fields=["status", "updated_at"])
-        audit.record(
+
+        def counted(row: Activity, w: Write) -> None:
+            w.payload["checked_out"] = n
+
+        ACTIVITY.apply(
             actor=actor,
-            action="volunteers.activity_finished",
-            target=locked,
-            community_id=locked.community_id,
-            payload={"checked_out": n},
+            obj=locked,
+            action="finish",
+            locked=True,
+            effects=_named(ACTIVITY_EVENTS, "finish", counted),
         )
+    activity.status = locked.status
     return n
 
 
-def activity_set_status(*, actor: Any, activity: Activity, status: str) -> Activity:
-    if not can_manage_activity(actor, activity):
-        raise PermissionDenied()
+def activity_set_status(*, actor: Actor, activity: Activity, status: str) -> Activity:
+    """Close, reopen or cancel an activity (finishing pays awards: activity_finish)."""
     if status == ActivityStatus.FINISHED:
+        ACTIVITY.check(actor, activity, "finish")
         raise ValidationFailed(_("请使用“结束活动并发放奖励”。"))
-    with transaction.atomic():
-        locked = Activity.objects.select_for_update().get(pk=activity.pk)
-        _move(locked, status)
-        locked.save(update_fields=["status", "updated_at"])
-        audit.record(
-            actor=actor,
-            action=f"volunteers.activity_{status}",
-            target=locked,
-            community_id=locked.community_id,
-        )
-    return locked
+    action = STATUS_ACTIONS.get(status)  # type: ignore[call-overload]
+    if action is None:
+        raise InvalidTransition()
+    return ACTIVITY.apply(
+        actor=actor, obj=activity, action=action, effects=_named(ACTIVITY_EVENTS, action)
+    )
 
 
 __all__ = ["Conflict", "Currency"]
