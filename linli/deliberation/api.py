@@ -20,6 +20,7 @@ from linli.deliberation.permissions import (
     can_object,
     can_review,
 )
+from linli.deliberation.states import TOPIC
 
 router = Router(tags=["deliberation"])
 
@@ -62,6 +63,7 @@ class TransitionOut(Schema):
 
 
 class NextStepOut(Schema):
+    action: str
     to: str
     label: str
     reason_required: bool
@@ -283,12 +285,16 @@ def _topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
         can_review=can_review(user, t),
         can_object=can_object(user, t),
         can_manage=manage,
+        # Exactly the moves the service would accept from this viewer now (the table).
         next_steps=[
-            {"to": to, "label": str(tr.label), "reason_required": tr.reason_required}
-            for to, tr in services.allowed_next(t.step)
-        ]
-        if manage
-        else [],
+            {
+                "action": a,
+                "to": TOPIC[a].target,
+                "label": str(TOPIC[a].label),
+                "reason_required": TOPIC[a].reason_required,
+            }
+            for a in TOPIC.available(user, t)
+        ],
     )
     return out
 

@@ -117,7 +117,7 @@ def councils_for(*, viewer: Any, community: OrgUnit) -> list[CouncilView]:
 def action_items_for(*, viewer: Any, community: OrgUnit) -> QuerySet[ActionItem]:
     if not can_view_community_hall(viewer, community):
         raise NotFound()
-    return ActionItem.objects.filter(community=community).select_related("topic")
+    return ActionItem.objects.filter(community=community).select_related("topic", "community")
 
 
 def supervision_reviews_for(*, viewer: Any, community: OrgUnit) -> QuerySet[SupervisionReview]:
