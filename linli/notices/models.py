@@ -108,6 +108,8 @@ class Notice(BaseModel):
 class NoticeRead(models.Model):
     """A read receipt: one per notice and user; the database refuses a second."""
 
+    # The tenant, copied from the notice (every tenant row carries its community).
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="reads")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     # The reader as a resident (None for staff): only residents count toward 知晓率.
@@ -120,7 +122,9 @@ class NoticeRead(models.Model):
         verbose_name = _("阅读回执")
         verbose_name_plural = _("阅读回执")
         constraints = [
-            models.UniqueConstraint(fields=["notice", "user"], name="notice_read_once"),
+            models.UniqueConstraint(
+                fields=["community", "notice", "user"], name="notice_read_once"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -133,6 +137,8 @@ class NoticeDelivery(models.Model):
     idempotent — a second publish path, a rerun of the scheduler or two schedulers at
     once cannot send a notice twice on one channel."""
 
+    # The tenant, copied from the notice (every tenant row carries its community).
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     sent_at = models.DateTimeField(default=timezone.now)
@@ -142,7 +148,9 @@ class NoticeDelivery(models.Model):
         verbose_name = _("推送记录")
         verbose_name_plural = _("推送记录")
         constraints = [
-            models.UniqueConstraint(fields=["notice", "channel"], name="notice_delivery_once"),
+            models.UniqueConstraint(
+                fields=["community", "notice", "channel"], name="notice_delivery_once"
+            ),
             models.CheckConstraint(
                 condition=Q(channel__in=["sms", "wechat"]), name="notice_delivery_push_channel"
             ),

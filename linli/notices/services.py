@@ -5,20 +5,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db import connection, transaction
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit, Resident
-from linli.core import audit
-from linli.core.errors import InvalidTransition, NotFound, PermissionDenied, ValidationFailed
+from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
 from linli.core.notify import Message, send_on_commit
+from linli.core.types import Actor
+from linli.core.writes import Write, governed_write, lock_row
 from linli.notices.models import PUSH_CHANNELS, Channel, Notice, NoticeDelivery, NoticeRead
-from linli.notices.permissions import can_manage_notice, can_publish_in, can_view_notice
+from linli.notices.permissions import can_publish_in, can_view_notice
+from linli.notices.states import NOTICE
 
 # A little slack for the clock between the form being filled in and submitted.
 BACKDATE_TOLERANCE = timedelta(minutes=5)
@@ -48,7 +50,7 @@ def _clean_channels(channels: Iterable[str]) -> list[str]:
 
 def notice_create(
     *,
-    actor: Any,
+    actor: Actor,
     community: OrgUnit,
     title: str,
     body: str,
@@ -92,7 +94,7 @@ def notice_create(
         if not ids or found != len(ids):
             raise ValidationFailed(_("议事会成员名单为空或包含外社区居民。"), field="audience")
         resident_ids = sorted(ids)
-    with transaction.atomic():
+    with governed_write(actor=actor, action="notices.create", community_id=community.pk) as w:
         notice = Notice.objects.create(
             community=community,
             kind=kind,
@@ -102,53 +104,71 @@ def notice_create(
             audience=audience,
             audience_resident_ids=resident_ids,
             channels=chosen,
-            created_by=actor,
+            created_by_id=cast(int, getattr(actor, "pk", None)),
             source_type=source_type,
             source_id=source_id,
         )
         if buildings:
             notice.buildings.set(buildings)
-        audit.record(
-            actor=actor,
-            action="notices.create",
-            target=notice,
-            community_id=community.pk,
-            payload={"title": title, "audience": audience, "channels": chosen, "kind": kind},
-        )
+        w.target = notice
+        w.payload.update(title=title, audience=audience, channels=chosen, kind=kind)
     return notice
 
 
-def notice_publish(*, actor: Any, notice: Notice, publish_at: datetime | None = None) -> Notice:
+def notice_publish(*, actor: Actor, notice: Notice, publish_at: datetime | None = None) -> Notice:
     """Publish now or at ``publish_at`` (never backdated: the 3-day meeting notice rule
     depends on the publish time being true). SMS/WeChat go out after commit."""
-    if not can_manage_notice(actor, notice):
-        raise PermissionDenied(_("只有本社区的社区工作者或书记可以发布公告。"))
+    NOTICE.check(actor, notice, "publish")
     now = timezone.now()
     when = publish_at or now
     if when < now - BACKDATE_TOLERANCE:
         raise ValidationFailed(_("发布时间不能早于当前时间。"), field="publish_at")
-    with transaction.atomic():
-        locked = Notice.objects.select_for_update().get(pk=notice.pk)
-        if locked.status != Notice.Status.DRAFT:
-            raise InvalidTransition(_("该公告已发布或已撤回，不能再次发布。"))
-        locked.status = Notice.Status.PUBLISHED
-        locked.publish_at = when
-        locked.published_by = actor
-        locked.save(update_fields=["status", "publish_at", "published_by", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="notices.publish",
-            target=locked,
-            community_id=locked.community_id,
-            payload={"publish_at": when.isoformat(), "channels": locked.channels},
-        )
+
+    def publish(row: Notice, w: Write) -> None:
+        row.publish_at = when
+        row.published_by_id = getattr(actor, "pk", None)
+        w.payload.update(publish_at=when.isoformat(), channels=row.channels)
         if when <= now:
             # Due now: push in this transaction. A scheduled notice is pushed at its time
             # by send_due_notices (the scheduler), not when staff press publish.
-            for channel in _push_channels(locked):
-                _deliver(locked, channel)
-    notice.refresh_from_db()
+            for channel in _push_channels(row):
+                _deliver(row, channel)
+
+    row = NOTICE.apply(actor=actor, obj=notice, action="publish", effects=publish)
+    _sync(notice, row)
     return notice
+
+
+def _sync(notice: Notice, row: Notice) -> None:
+    """Copy what a transition wrote onto the caller's object (no re-read)."""
+    notice.status = row.status
+    notice.publish_at = row.publish_at
+    notice.published_by_id = row.published_by_id
+    notice.updated_at = row.updated_at
+
+
+def _insert_once(model: type[Model], values: dict[str, Any]) -> int | None:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL and SQLite ≥ 3.35):
+    one statement, no savepoint. Returns the new id, or None when the row's unique key
+    already exists."""
+    meta = model._meta
+    fields = [meta.get_field(name) for name in values]
+    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr]
+    marks = ", ".join(["%s"] * len(fields))
+    params = [
+        f.get_db_prep_save(values[f.name], connection)  # type: ignore[union-attr]
+        for f in fields
+    ]
+    table = connection.ops.quote_name(meta.db_table)
+    pk = connection.ops.quote_name(meta.pk.column)  # type: ignore[union-attr]
+    with connection.cursor() as cur:
+        cur.execute(
+            f"INSERT INTO {table} ({cols}) VALUES ({marks}) "  # noqa: S608
+            f"ON CONFLICT DO NOTHING RETURNING {pk}",
+            params,
+        )
+        row = cur.fetchone()
+    return int(row[0]) if row else None
 
 
 def _push_channels(notice: Notice) -> list[str]:
@@ -169,11 +189,21 @@ def _deliver(notice: Notice, channel: str) -> bool:
         .values_list("phone", flat=True)
         .distinct()
     )
-    try:
-        # A savepoint: losing the unique constraint must not poison the outer transaction.
-        with transaction.atomic():
-            NoticeDelivery.objects.create(notice=notice, channel=channel, recipients=len(phones))
-    except IntegrityError:
+    # The unique (community, notice, channel) key is the sent marker: losing it to a
+    # concurrent sender inserts nothing (no savepoint needed).
+    if (
+        _insert_once(
+            NoticeDelivery,
+            {
+                "community": notice.community_id,
+                "notice": notice.pk,
+                "channel": channel,
+                "sent_at": timezone.now(),
+                "recipients": len(phones),
+            },
+        )
+        is None
+    ):
         return False
     text = f"【{notice.community.name}】{notice.title}：{notice.summary}"
     for phone in phones:
@@ -216,56 +246,55 @@ def send_due_notices(
     sent = recipients = 0
     for pk, channel in todo:
         with transaction.atomic():
-            locked = Notice.objects.select_for_update().select_related("community").get(pk=pk)
+            locked = lock_row(Notice.objects.select_related("community"), pk)
             # Withdrawn between the scan and the lock: nothing goes out.
             if locked.status != Notice.Status.PUBLISHED:
                 continue
             if _deliver(locked, channel):
                 sent += 1
-                recipients += locked.deliveries.get(channel=channel).recipients
+                recipients += NoticeDelivery.objects.get(
+                    community_id=locked.community_id, notice_id=locked.pk, channel=channel
+                ).recipients
     return DueResult(checked=len(todo), sent=sent, recipients=recipients)
 
 
-def notice_withdraw(*, actor: Any, notice: Notice, reason: str) -> Notice:
-    if not can_manage_notice(actor, notice):
-        raise PermissionDenied()
-    reason = reason.strip()
-    if not reason:
-        raise ValidationFailed(_("撤回公告必须说明理由。"), field="reason")
-    with transaction.atomic():
-        locked = Notice.objects.select_for_update().get(pk=notice.pk)
-        if locked.status != Notice.Status.PUBLISHED:
-            raise InvalidTransition(_("只有已发布的公告可以撤回。"))
-        locked.status = Notice.Status.WITHDRAWN
-        locked.save(update_fields=["status", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="notices.withdraw",
-            target=locked,
-            community_id=locked.community_id,
-            payload={"reason": reason},
-        )
-    notice.refresh_from_db()
+def notice_withdraw(*, actor: Actor, notice: Notice, reason: str) -> Notice:
+    row = NOTICE.apply(actor=actor, obj=notice, action="withdraw", reason=reason.strip())
+    _sync(notice, row)
     return notice
 
 
-def notice_mark_read(*, actor: Any, notice: Notice) -> NoticeRead:
+def notice_mark_read(*, actor: Actor, notice: Notice) -> NoticeRead:
     """Record a read receipt (idempotent: a second read keeps the first time).
 
-    Not written to the audit chain: reading is not a governance act, and a busy notice
-    would otherwise flood the community's chain.
+    One ``INSERT … ON CONFLICT DO NOTHING`` on the (community, notice, user) key; only
+    a repeated read looks the first receipt up. Not written to the audit log: reading is
+    not a governance act, and a busy notice would otherwise flood it.
     """
     if not can_view_notice(actor, notice):
         raise NotFound()
-    existing = NoticeRead.objects.filter(notice=notice, user=actor).first()
-    if existing is not None:
-        return existing
-    scope = scope_of(actor)
-    try:
-        with transaction.atomic():
-            return NoticeRead.objects.create(
-                notice=notice, user=actor, resident_id=scope.resident_id
-            )
-    except IntegrityError:
-        # A concurrent first read won the unique constraint; that receipt counts.
-        return NoticeRead.objects.get(notice=notice, user=actor)
+    user_id = cast(int, getattr(actor, "pk", None))
+    read = NoticeRead(
+        community_id=notice.community_id,
+        notice=notice,
+        user_id=user_id,
+        resident_id=scope_of(actor).resident_id,
+        read_at=timezone.now(),
+    )
+    new_id = _insert_once(
+        NoticeRead,
+        {
+            "community": read.community_id,
+            "notice": notice.pk,
+            "user": user_id,
+            "resident": read.resident_id,
+            "read_at": read.read_at,
+        },
+    )
+    if new_id is None:
+        # Read before (or a concurrent first read won the key): that receipt counts.
+        return NoticeRead.objects.get(
+            community_id=notice.community_id, notice_id=notice.pk, user_id=user_id
+        )
+    read.pk = new_id
+    return read

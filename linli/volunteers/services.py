@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.core import signing
 from django.db import transaction
@@ -172,7 +172,7 @@ def activity_create(
             starts_at=starts_at,
             ends_at=ends_at,
             capacity=cap,
-            organiser_id=getattr(actor, "pk", None),
+            organiser_id=cast(int, getattr(actor, "pk", None)),
             description=description,
             earn_kind=earn_kind,
             priority_level=priority_level,

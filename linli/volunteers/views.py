@@ -30,8 +30,8 @@ from linli.volunteers.permissions import (
     CHECKIN_ROLES,
     ORGANISER_ROLES,
     can_check_in,
-    can_manage_activity,
 )
+from linli.volunteers.states import ACTIVITY, SIGNUP
 
 
 @login_required
@@ -68,10 +68,19 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # The volunteer's own pass for staff to scan at the door; the signed link is
         # also printed so staff can type it if the camera fails.
         ctx["pass_url"] = _pass_url(request, mine)
+    # Buttons come from the state machines, so a button is shown exactly when the
+    # service would accept it.
+    ctx["can_sign_up"] = mine is None and ACTIVITY.can(request.user, a, "sign_up")
+    if mine is not None:
+        mine.activity = a
+        ctx["can_cancel"] = SIGNUP.can(request.user, mine, "cancel")
     if can_check_in(request.user, a):
-        ctx["roster"] = selectors.roster_for(viewer=request.user, activity=a)
+        roster = list(selectors.roster_for(viewer=request.user, activity=a))
+        for s in roster:
+            s.activity = a
+        ctx["roster"] = [(s, SIGNUP.flags(request.user, s)) for s in roster]
         ctx["checkin_url"] = _checkin_url(request, a)
-        ctx["can_manage"] = can_manage_activity(request.user, a)
+        ctx["can_finish"] = ACTIVITY.can(request.user, a, "finish")
     return render(request, "volunteers/activity_detail.html", ctx)
 
 
