@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from django.db import connection, transaction
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -152,15 +152,12 @@ def _insert_once(model: type[Model], values: dict[str, Any]) -> int | None:
     one statement, no savepoint. Returns the new id, or None when the row's unique key
     already exists."""
     meta = model._meta
-    fields = [meta.get_field(name) for name in values]
-    cols = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # type: ignore[union-attr]
+    fields = [cast(Field[Any, Any], meta.get_field(name)) for name in values]
+    cols = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
     marks = ", ".join(["%s"] * len(fields))
-    params = [
-        f.get_db_prep_save(values[f.name], connection)  # type: ignore[union-attr]
-        for f in fields
-    ]
+    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
     table = connection.ops.quote_name(meta.db_table)
-    pk = connection.ops.quote_name(meta.pk.column)  # type: ignore[union-attr]
+    pk = connection.ops.quote_name(str(meta.pk.column))  # type: ignore[union-attr]
     with connection.cursor() as cur:
         cur.execute(
             f"INSERT INTO {table} ({cols}) VALUES ({marks}) "  # noqa: S608

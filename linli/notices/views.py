@@ -16,7 +16,8 @@ from linli.communities.models import OrgUnit
 from linli.core.errors import DomainError, NotFound
 from linli.notices.forms import NoticeForm
 from linli.notices.models import Notice
-from linli.notices.permissions import PUBLISH_ROLES, can_manage_notice, can_see_statistics
+from linli.notices.permissions import PUBLISH_ROLES, can_see_statistics
+from linli.notices.states import NOTICE
 from linli.notices.selectors import (
     notice_awareness,
     notice_get_for,
@@ -46,7 +47,8 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "notices/detail.html",
-        {"n": notice, "stats": stats, "can_manage": can_manage_notice(request.user, notice)},
+        # The button comes from the state machine: shown exactly when the service accepts.
+        {"n": notice, "stats": stats, "can_withdraw": NOTICE.can(request.user, notice, "withdraw")},
     )
 
 
