@@ -17,7 +17,6 @@ from linli.core.errors import DomainError, NotFound
 from linli.notices.forms import NoticeForm
 from linli.notices.models import Notice
 from linli.notices.permissions import PUBLISH_ROLES, can_see_statistics
-from linli.notices.states import NOTICE
 from linli.notices.selectors import (
     notice_awareness,
     notice_get_for,
@@ -26,6 +25,7 @@ from linli.notices.selectors import (
     read_ids_for,
 )
 from linli.notices.services import notice_create, notice_mark_read, notice_publish, notice_withdraw
+from linli.notices.states import NOTICE
 
 
 @login_required
