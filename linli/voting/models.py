@@ -4,6 +4,10 @@ The invariants that matter for a fair vote are held by the database, not only by
 Python: one vote per voter (a unique key on the roll entry, so two concurrent
 submissions cannot both commit), paper votes carry two different staff members, at
 most one live proxy per principal, weights are exact decimals.
+
+Tenancy: the roll, votes and proxies carry their ballot's ``community`` (copied when
+the row is written); the unique keys lead with it and the hot paths filter by it, so
+the tables can be distributed by community.
 """
 
 from __future__ import annotations
@@ -127,6 +131,9 @@ class BallotVoter(models.Model):
     """
 
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="roll")
+    # The ballot's community (tenant key, copied on create): every lookup of the roll
+    # filters by it, and it leads the unique keys (ready to distribute by community).
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     household = models.ForeignKey(
         Household, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -145,12 +152,12 @@ class BallotVoter(models.Model):
                 name="ballotvoter_household_xor_resident",
             ),
             models.UniqueConstraint(
-                fields=["ballot", "household"],
+                fields=["community", "ballot", "household"],
                 condition=Q(household__isnull=False),
                 name="ballotvoter_unique_household",
             ),
             models.UniqueConstraint(
-                fields=["ballot", "resident"],
+                fields=["community", "ballot", "resident"],
                 condition=Q(resident__isnull=False),
                 name="ballotvoter_unique_resident",
             ),
@@ -168,6 +175,7 @@ class Vote(BaseModel):
         RATIFICATION = "ratification", _("事后追认")
 
     ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="votes")
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     voter = models.ForeignKey(BallotVoter, on_delete=models.PROTECT, related_name="votes")
     choices = models.JSONField(default=list)  # option indexes, sorted
     channel = models.CharField(max_length=12, choices=Channel.choices)
@@ -188,7 +196,7 @@ class Vote(BaseModel):
     # The receipt is derived from this nonce (HMAC with the site key) so the voter can
     # see it again; only its SHA-256 is published in the counted list.
     receipt_nonce = models.CharField(max_length=32)
-    receipt_hash = models.CharField(max_length=64, unique=True)
+    receipt_hash = models.CharField(max_length=64)
     idempotency_key = models.CharField(max_length=64, blank=True)
     note = models.CharField(max_length=200, blank=True)
 
@@ -198,9 +206,12 @@ class Vote(BaseModel):
         constraints = [
             # One voter, one vote — whatever the channel. Concurrent submissions race
             # on this key and exactly one commits.
-            models.UniqueConstraint(fields=["voter"], name="vote_one_per_voter"),
+            models.UniqueConstraint(fields=["community", "voter"], name="vote_one_per_voter"),
             models.UniqueConstraint(
-                fields=["ballot", "idempotency_key"],
+                fields=["community", "receipt_hash"], name="vote_receipt_hash_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["community", "ballot", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="vote_idempotency_unique",
             ),
@@ -218,7 +229,7 @@ class Vote(BaseModel):
                 name="vote_channel_valid",
             ),
         ]
-        indexes = [models.Index(fields=["ballot", "channel"])]
+        indexes = [models.Index(fields=["community", "ballot", "channel"])]
 
     def __str__(self) -> str:
         return f"vote:{self.ballot_id}:{self.voter_id}"
@@ -228,6 +239,7 @@ class ProxyGrant(BaseModel):
     """书面委托: ``principal`` authorises ``agent`` to vote for them on one ballot."""
 
     ballot = models.ForeignKey(Ballot, on_delete=models.PROTECT, related_name="proxies")
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     voter = models.ForeignKey(BallotVoter, on_delete=models.PROTECT, related_name="proxies")
     principal = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
     agent = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
@@ -246,7 +258,7 @@ class ProxyGrant(BaseModel):
         constraints = [
             models.CheckConstraint(condition=~Q(principal=F("agent")), name="proxy_not_self"),
             models.UniqueConstraint(
-                fields=["voter"],
+                fields=["community", "voter"],
                 condition=Q(revoked_at__isnull=True),
                 name="proxy_one_live_per_voter",
             ),

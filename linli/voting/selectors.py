@@ -66,7 +66,7 @@ def voter_status(*, viewer: Any, ballot: Ballot) -> VoterStatus:
     me = Resident.objects.select_related("household").get(pk=scope.resident_id)
     held = list(
         ProxyGrant.objects.select_related("principal")
-        .filter(ballot=ballot, agent=me, revoked_at__isnull=True)
+        .filter(community_id=ballot.community_id, ballot=ballot, agent=me, revoked_at__isnull=True)
         .order_by("pk")
     )
     voter = voter_for(ballot, me)
@@ -76,10 +76,10 @@ def voter_status(*, viewer: Any, ballot: Ballot) -> VoterStatus:
         return VoterStatus(
             eligible=False, reason=str(_not_eligible(ballot, me).message), proxies_held=held
         )
-    vote = Vote.objects.filter(voter=voter).first()
+    vote = Vote.objects.filter(community_id=ballot.community_id, voter=voter).first()
     delegated = (
         ProxyGrant.objects.select_related("agent")
-        .filter(voter=voter, revoked_at__isnull=True)
+        .filter(community_id=ballot.community_id, voter=voter, revoked_at__isnull=True)
         .first()
     )
     return VoterStatus(
@@ -103,7 +103,9 @@ def receipt_check(*, viewer: Any, ballot: Ballot, code: str) -> ReceiptCheck:
     says what was chosen."""
     if not perms.can_view_ballot(viewer, ballot):
         raise NotFound()
-    vote = Vote.objects.filter(ballot=ballot, receipt_hash=receipt_hash(code)).first()
+    vote = Vote.objects.filter(
+        community_id=ballot.community_id, ballot=ballot, receipt_hash=receipt_hash(code)
+    ).first()
     if vote is None:
         return ReceiptCheck(counted=False, choices=None)
     labels = None if ballot.secret else [ballot.options[i] for i in vote.choices]
@@ -115,7 +117,11 @@ def counted_receipt_hashes(*, viewer: Any, ballot: Ballot) -> list[str]:
     casting, no names)."""
     if not perms.can_view_result(viewer, ballot):
         raise PermissionDenied(_("投票结束后公布计票清单。"))
-    return sorted(Vote.objects.filter(ballot=ballot).values_list("receipt_hash", flat=True))
+    return sorted(
+        Vote.objects.filter(community_id=ballot.community_id, ballot=ballot).values_list(
+            "receipt_hash", flat=True
+        )
+    )
 
 
 # --------------------------------------------------------------------------- tally
@@ -184,7 +190,7 @@ def _raw_from_groups(
 def raw_tally(ballot: Ballot) -> RawTally:
     """One grouped query: votes with the same choices are summed in the database."""
     rows = (
-        Vote.objects.filter(ballot=ballot)
+        Vote.objects.filter(community_id=ballot.community_id, ballot=ballot)
         .values("choices", "channel")
         .annotate(n=Count("id"), area=Sum("area_m2"))
         .order_by()
@@ -392,7 +398,11 @@ def tally_verify(*, viewer: Any, ballot: Ballot) -> TallyVerification:
             diffs.append(f"{name}: {a} ≠ {b}")
     if live.options != replayed.options:
         diffs.append("options differ")
-    live_hashes = set(Vote.objects.filter(ballot=ballot).values_list("receipt_hash", flat=True))
+    live_hashes = set(
+        Vote.objects.filter(community_id=ballot.community_id, ballot=ballot).values_list(
+            "receipt_hash", flat=True
+        )
+    )
     if live_hashes != rec.receipt_hashes:
         diffs.append(
             f"receipts: {len(live_hashes - rec.receipt_hashes)} only in table, "

@@ -12,16 +12,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.contrib.auth.models import AnonymousUser
+from django.db import connection, transaction
 from django.db.models import Sum
+from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,7 +39,7 @@ from linli.core.errors import (
     ValidationFailed,
 )
 from linli.core.types import Actor
-from linli.core.writes import Write, share_lock
+from linli.core.writes import Write, governed_write, lock_row, lock_rows, share_lock
 from linli.voting import permissions as perms
 from linli.voting.models import Ballot, BallotVoter, ProxyGrant, Vote
 from linli.voting.states import AUDIT_ACTIONS, ballot_machine
@@ -148,8 +152,12 @@ def voter_for(ballot: Ballot, resident: Resident) -> BallotVoter | None:
     if ballot.eligibility in HOUSEHOLD_ELIGIBILITY:
         if not _is_adult(resident, timezone.now()):
             return None
-        return BallotVoter.objects.filter(ballot=ballot, household_id=resident.household_id).first()
-    return BallotVoter.objects.filter(ballot=ballot, resident=resident).first()
+        return BallotVoter.objects.filter(
+            community_id=ballot.community_id, ballot=ballot, household_id=resident.household_id
+        ).first()
+    return BallotVoter.objects.filter(
+        community_id=ballot.community_id, ballot=ballot, resident=resident
+    ).first()
 
 
 def _not_eligible(ballot: Ballot, resident: Resident) -> PermissionDenied:
@@ -341,7 +349,9 @@ def _snapshot_roll(ballot: Ballot) -> list[BallotVoter]:
         if ballot.eligibility == Ballot.Eligibility.OWNERS:
             hh = hh.filter(tenure=Household.Tenure.OWNER)
         return [
-            BallotVoter(ballot=ballot, household_id=pk, area_m2=area)
+            BallotVoter(
+                ballot=ballot, community_id=ballot.community_id, household_id=pk, area_m2=area
+            )
             for pk, area in hh.order_by("pk").values_list("pk", "area_m2")
         ]
     residents = Resident.objects.filter(community_id=ballot.community_id, is_active=True)
@@ -351,7 +361,7 @@ def _snapshot_roll(ballot: Ballot) -> list[BallotVoter]:
     else:
         residents = residents.filter(pk__in=ballot.voter_resident_ids)
     return [
-        BallotVoter(ballot=ballot, resident_id=pk)
+        BallotVoter(ballot=ballot, community_id=ballot.community_id, resident_id=pk)
         for pk in residents.order_by("pk").values_list("pk", flat=True)
     ]
 
@@ -365,7 +375,9 @@ def ballot_open(*, actor: Actor, ballot: Ballot) -> Ballot:
         if not roll:
             raise ValidationFailed(_("没有符合资格的选民，不能开始投票。"))
         BallotVoter.objects.bulk_create(roll, batch_size=5000)
-        total_area = BallotVoter.objects.filter(ballot=b).aggregate(a=Sum("area_m2"))["a"]
+        total_area = BallotVoter.objects.filter(community_id=b.community_id, ballot=b).aggregate(
+            a=Sum("area_m2")
+        )["a"]
         b.eligible_count = len(roll)
         b.eligible_area = total_area or Decimal("0")
         b.opened_at = timezone.now()
@@ -420,111 +432,290 @@ def ballot_cancel(*, actor: Actor, ballot: Ballot, reason: str) -> Ballot:
 # --------------------------------------------------------------------------- votes
 
 
+@dataclass(frozen=True)
+class _Seen:
+    """Everything a vote needs to know, read with one statement (see _eligibility)."""
+
+    found: bool  # the resident (direct) or the live proxy (on behalf) exists
+    voter_id: int | None
+    area: Decimal
+    delegated: bool  # direct votes: the voter has handed their vote to a proxy
+    proxy_id: int | None
+    vote_id: int | None  # the voter's existing vote
+    vote_channel: str
+    keyed: tuple[int, int, str, str, list[int]] | None  # vote with this idempotency key
+    # The resident's own row (direct votes): is_active, community_id, birth_year
+    resident: tuple[bool, int, int] | None
+
+
+_Q2 = Decimal("0.01")
+
+
+def _as_decimal(value: Any) -> Decimal:
+    # SQLite hands a NUMERIC column back as int/float; the roll stores 2 decimals.
+    return Decimal(str(value if value is not None else 0)).quantize(_Q2)
+
+
+def _as_choices(value: Any) -> list[int]:
+    return list(json.loads(value) if isinstance(value, str | bytes) else value)
+
+
+def _eligibility(ballot: Ballot, me_id: int, key: str, on_behalf_of: Resident | None) -> _Seen:
+    """One SELECT for the whole eligibility of a vote: the roll entry (or the live
+    proxy naming the actor), whether it is delegated, the voter's existing vote and
+    the vote already made with this idempotency key. LEFT JOINs, so a missing piece
+    is a NULL, not a second query."""
+    t = {
+        "r": Resident._meta.db_table,
+        "bv": BallotVoter._meta.db_table,
+        "v": Vote._meta.db_table,
+        "p": ProxyGrant._meta.db_table,
+    }
+    qn = connection.ops.quote_name
+    r, bv, v, p = (qn(t[k]) for k in ("r", "bv", "v", "p"))
+    vote_cols = "v.id, v.channel, k.id, k.voter_id, k.receipt_nonce, k.channel, k.choices"
+    vote_joins = (
+        f"LEFT JOIN {v} v ON v.voter_id = bv.id AND v.community_id = %(c)s "
+        f"LEFT JOIN {v} k ON k.ballot_id = %(b)s AND k.community_id = %(c)s "
+        "AND k.idempotency_key = %(key)s AND k.idempotency_key <> '' "
+    )
+    params: dict[str, Any] = {"b": ballot.pk, "c": ballot.community_id, "key": key, "me": me_id}
+    if on_behalf_of is not None:
+        params["principal"] = on_behalf_of.pk
+        sql = (
+            f"SELECT p.id, bv.id, bv.area_m2, {vote_cols} FROM {p} p "  # noqa: S608 (table names from model meta, values bound)
+            f"JOIN {bv} bv ON bv.id = p.voter_id AND bv.community_id = %(c)s "
+            f"{vote_joins}"
+            "WHERE p.ballot_id = %(b)s AND p.community_id = %(c)s "
+            "AND p.principal_id = %(principal)s AND p.agent_id = %(me)s "
+            "AND p.revoked_at IS NULL"
+        )
+    else:
+        roll = (
+            "bv.household_id = r.household_id"
+            if ballot.eligibility in HOUSEHOLD_ELIGIBILITY
+            else "bv.resident_id = r.id"
+        )
+        sql = (
+            "SELECT r.is_active, r.community_id, r.birth_year, bv.id, bv.area_m2, "  # noqa: S608
+            f"EXISTS (SELECT 1 FROM {p} p WHERE p.voter_id = bv.id "
+            "AND p.community_id = %(c)s AND p.revoked_at IS NULL), "
+            f"{vote_cols} FROM {r} r "
+            f"LEFT JOIN {bv} bv ON bv.ballot_id = %(b)s AND bv.community_id = %(c)s AND {roll} "
+            f"{vote_joins}"
+            "WHERE r.id = %(me)s"
+        )
+    with connection.cursor() as cur:
+        cur.execute(sql, params)
+        row = cur.fetchone()
+    if row is None:
+        return _Seen(False, None, Decimal("0"), False, None, None, "", None, None)
+    if on_behalf_of is not None:
+        proxy_id, voter_id, area, *rest = row
+        resident = None
+        delegated = False
+    else:
+        active, community_id, birth_year, voter_id, area, delegated, *rest = row
+        proxy_id = None
+        resident = (bool(active), int(community_id), int(birth_year))
+    vote_id, vote_channel, k_id, k_voter, k_nonce, k_channel, k_choices = rest
+    keyed = (
+        (int(k_id), int(k_voter), str(k_nonce), str(k_channel), _as_choices(k_choices))
+        if k_id is not None
+        else None
+    )
+    return _Seen(
+        found=True,
+        voter_id=voter_id,
+        area=_as_decimal(area),
+        delegated=bool(delegated),
+        proxy_id=proxy_id,
+        vote_id=vote_id,
+        vote_channel=vote_channel or "",
+        keyed=keyed,
+        resident=resident,
+    )
+
+
+def _finish_vote(w: Write, ballot: Ballot, action: str, payload: dict[str, Any]) -> None:
+    """The end of every vote write: its audit event, then the ballot recheck as the
+    last statement (FOR KEY SHARE until commit, see :func:`_recheck_open`)."""
+    w.also(action=action, target=ballot, payload=payload)
+    _recheck_open(ballot.pk)
+
+
+@contextmanager
+def _vote_write(
+    actor: Actor, ballot: Ballot, action: str, *, anonymous: bool | None = None
+) -> Iterator[Write]:
+    """``governed_write`` for a vote. The event is written by :func:`_finish_vote`
+    (``w.also``) so that the ballot recheck stays the last statement; on a secret
+    ballot the voter is not written next to the choice (``audit_actor=None`` means
+    "the actor", so an anonymous user stands for "no one")."""
+    with governed_write(actor=actor, action=action, community_id=ballot.community_id) as w:
+        w.record = False
+        if ballot.secret if anonymous is None else anonymous:
+            w.audit_actor = AnonymousUser()
+        yield w
+
+
 def vote_cast(
     *,
-    actor: Any,
+    actor: Actor,
     ballot: Ballot,
     choices: Any,
     idempotency_key: str | None = None,
     on_behalf_of: Resident | None = None,
 ) -> CastResult:
     """Cast (or, where the ballot allows, change) the actor's vote — or the vote of
-    ``on_behalf_of`` under a live written proxy held by the actor."""
-    me = _actor_resident(actor)
+    ``on_behalf_of`` under a live written proxy held by the actor.
+
+    Statements (first vote and a changed vote alike): one SELECT for eligibility,
+    one INSERT … ON CONFLICT DO NOTHING RETURNING (or one UPDATE), the audit INSERT,
+    the ballot recheck — plus the transaction. The actor's scope is the request's
+    (computed once, cached on the user)."""
+    me_id = scope_of(actor).resident_id
+    if me_id is None:
+        raise PermissionDenied(_("只有登记在册的居民才能投票。"), code="not_eligible")
     now = timezone.now()
     _require_voting_window(ballot, now)
     picked = _clean_choices(ballot, choices)
     key = (idempotency_key or "").strip()[:64]
-    proxy: ProxyGrant | None = None
+    seen = _eligibility(ballot, me_id, key, on_behalf_of)
     if on_behalf_of is not None:
-        proxy = (
-            ProxyGrant.objects.select_related("voter")
-            .filter(ballot=ballot, principal=on_behalf_of, agent=me, revoked_at__isnull=True)
-            .first()
-        )
-        if proxy is None:
+        if not seen.found or seen.voter_id is None:
             raise PermissionDenied(_("您没有该居民本次投票的有效委托。"), code="no_proxy")
-        voter = proxy.voter
     else:
-        found = voter_for(ballot, me)
-        if found is None:
+        if not _on_roll(ballot, seen, now):
+            me = Resident.objects.select_related("household").get(pk=me_id)
             raise _not_eligible(ballot, me)
-        voter = found
-        if ProxyGrant.objects.filter(voter=voter, revoked_at__isnull=True).exists():
+        if seen.delegated:
             raise Conflict(
                 _("您（或您户）已委托他人代为投票；如需亲自投票，请先撤销委托。"),
                 code="delegated",
             )
-    with transaction.atomic():
-        if key:
-            earlier = Vote.objects.filter(ballot=ballot, idempotency_key=key).first()
-            if earlier is not None:
-                if earlier.voter_id != voter.pk:
-                    raise Conflict(_("请求编号已被使用。"), code="idempotency_conflict")
-                return CastResult(earlier, receipt_for(earlier.receipt_nonce), replayed=True)
-        existing = Vote.objects.select_for_update().filter(voter=voter).first()
-        if existing is not None:
-            return _change_vote(actor, ballot, existing, picked, key, me, proxy)
-        nonce, code, rhash = _new_receipt()
-        vote = Vote(
+    voter_id = seen.voter_id
+    assert voter_id is not None
+    if seen.keyed is not None:
+        k_id, k_voter, k_nonce, k_channel, k_choices = seen.keyed
+        if k_voter != voter_id:
+            raise Conflict(_("请求编号已被使用。"), code="idempotency_conflict")
+        earlier = Vote(
+            pk=k_id,
             ballot=ballot,
-            voter=voter,
-            choices=picked,
-            channel=Vote.Channel.ONLINE,
-            cast_by=me,
-            proxy=proxy,
-            area_m2=voter.area_m2,
-            receipt_nonce=nonce,
-            receipt_hash=rhash,
+            voter_id=k_voter,
+            choices=k_choices,
+            channel=k_channel,
+            receipt_nonce=k_nonce,
+            receipt_hash=receipt_hash(receipt_for(k_nonce)),
             idempotency_key=key,
-        )
-        try:
-            with transaction.atomic():
-                vote.save(force_insert=True)
-        except IntegrityError:
-            # Another submission for the same voter committed first.
-            raise Conflict(_("您已经投过票了。"), code="already_voted") from None
-        audit.record(
-            actor=_audit_actor(ballot, actor),
-            action="voting.vote_cast",
-            target=ballot,
             community_id=ballot.community_id,
-            payload=_vote_payload(ballot, vote, voter.pk),
         )
-        _recheck_open(ballot.pk)
+        return CastResult(earlier, receipt_for(k_nonce), replayed=True)
+    if seen.vote_id is not None:
+        return _change_vote(actor, ballot, seen, picked, key, me_id, now)
+    nonce, code, rhash = _new_receipt()
+    vote = Vote(
+        ballot=ballot,
+        community_id=ballot.community_id,
+        voter_id=voter_id,
+        choices=picked,
+        channel=Vote.Channel.ONLINE,
+        cast_by_id=me_id,
+        proxy_id=seen.proxy_id,
+        area_m2=seen.area,
+        receipt_nonce=nonce,
+        receipt_hash=rhash,
+        idempotency_key=key,
+    )
+    with _vote_write(actor, ballot, "voting.vote_cast") as w:
+        if not _insert_vote(vote):
+            # Another submission for the same voter committed first.
+            raise Conflict(_("您已经投过票了。"), code="already_voted")
+        _finish_vote(w, ballot, "voting.vote_cast", _vote_payload(ballot, vote, voter_id))
     return CastResult(vote, code)
 
 
+def _on_roll(ballot: Ballot, seen: _Seen, now: datetime) -> bool:
+    """What :func:`voter_for` decides, from the row :func:`_eligibility` read."""
+    if not seen.found or seen.resident is None or seen.voter_id is None:
+        return False
+    active, community_id, birth_year = seen.resident
+    if not active or community_id != ballot.community_id:
+        return False
+    if ballot.eligibility in HOUSEHOLD_ELIGIBILITY:
+        return birth_year <= timezone.localtime(now).year - ADULT_AGE
+    return True
+
+
+_VOTE_INSERT_FIELDS = [f for f in Vote._meta.concrete_fields if not f.primary_key]
+
+
+def _insert_vote(vote: Vote) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (SQLite ≥ 3.35 and
+    PostgreSQL): one statement instead of savepoint + INSERT + release, and a
+    concurrent vote for the same voter (``vote_one_per_voter``) or a reused
+    idempotency key leaves no row instead of an error. Sets ``vote.pk``; False when
+    the row was not inserted. (``bulk_create(ignore_conflicts=True)`` does not
+    return the id; this is the same InsertQuery with RETURNING kept.)"""
+    rows = Vote._default_manager._insert(  # type: ignore[attr-defined]
+        [vote],
+        fields=_VOTE_INSERT_FIELDS,
+        returning_fields=[Vote._meta.pk],
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows:
+        return False
+    vote.pk = rows[0][0]
+    vote._state.adding = False
+    return True
+
+
 def _change_vote(
-    actor: Any,
+    actor: Actor,
     ballot: Ballot,
-    vote: Vote,
+    seen: _Seen,
     picked: list[int],
     key: str,
-    me: Resident,
-    proxy: ProxyGrant | None,
+    me_id: int,
+    now: datetime,
 ) -> CastResult:
-    if vote.channel == Vote.Channel.PAPER:
+    if seen.vote_channel == Vote.Channel.PAPER:
         raise Conflict(_("已登记纸质投票，不能再在线投票。"), code="already_voted_paper")
     if not ballot.allow_change:
         raise Conflict(_("您已经投过票了，本次投票不允许改票。"), code="already_voted")
+    assert seen.vote_id is not None and seen.voter_id is not None
     nonce, code, rhash = _new_receipt()
-    vote.choices = picked
-    vote.cast_by = me
-    vote.proxy = proxy
-    vote.receipt_nonce = nonce
-    vote.receipt_hash = rhash
+    changes: dict[str, Any] = {
+        "choices": picked,
+        "cast_by_id": me_id,
+        "proxy_id": seen.proxy_id,
+        "receipt_nonce": nonce,
+        "receipt_hash": rhash,
+        "updated_at": now,
+    }
     if key:
-        vote.idempotency_key = key
-    vote.save()
-    audit.record(
-        actor=_audit_actor(ballot, actor),
-        action="voting.vote_changed",
-        target=ballot,
+        changes["idempotency_key"] = key
+    vote = Vote(
+        pk=seen.vote_id,
+        ballot=ballot,
         community_id=ballot.community_id,
-        payload=_vote_payload(ballot, vote, vote.voter_id),
+        voter_id=seen.voter_id,
+        channel=Vote.Channel.ONLINE,
+        area_m2=seen.area,
+        **changes,
     )
-    _recheck_open(ballot.pk)
+    vote._state.adding = False
+    with _vote_write(actor, ballot, "voting.vote_changed") as w:
+        # The UPDATE takes the vote's row lock before the event is written, so two
+        # changes of one vote commit in the order of their events.
+        updated = Vote.objects.filter(
+            pk=seen.vote_id, community_id=ballot.community_id, channel=Vote.Channel.ONLINE
+        ).update(**changes)
+        if not updated:
+            # Withdrawn (proxy revoked) between the read and the write.
+            raise Conflict(_("您的选票刚刚发生变化，请刷新后重试。"), code="vote_changed")
+        _finish_vote(w, ballot, "voting.vote_changed", _vote_payload(ballot, vote, seen.voter_id))
     return CastResult(vote, code, changed=True)
 
 
@@ -550,17 +741,19 @@ def paper_vote_record(
     voter = voter_for(ballot, resident)
     if voter is None:
         raise _not_eligible(ballot, resident)
-    with transaction.atomic():
-        existing = Vote.objects.filter(voter=voter).first()
-        if existing is not None:
-            raise Conflict(
-                _("该选民已%(ch)s投票，线上与纸质只能二选一。")
-                % {"ch": Vote.Channel(existing.channel).label},
-                code="already_voted",
-            )
+    existing = Vote.objects.filter(community_id=ballot.community_id, voter=voter).first()
+    if existing is not None:
+        raise Conflict(
+            _("该选民已%(ch)s投票，线上与纸质只能二选一。")
+            % {"ch": Vote.Channel(existing.channel).label},
+            code="already_voted",
+        )
+    # The staff member who entered it is named in the log, secret ballot or not.
+    with _vote_write(actor, ballot, "voting.vote_cast", anonymous=False) as w:
         nonce, code, rhash = _new_receipt()
         vote = Vote(
             ballot=ballot,
+            community_id=ballot.community_id,
             voter=voter,
             choices=picked,
             channel=Vote.Channel.PAPER,
@@ -572,22 +765,12 @@ def paper_vote_record(
             receipt_hash=rhash,
             note=(note or "")[:200],
         )
-        try:
-            with transaction.atomic():
-                vote.save(force_insert=True)
-        except IntegrityError:
-            raise Conflict(_("该选民已经投过票了。"), code="already_voted") from None
+        if not _insert_vote(vote):
+            raise Conflict(_("该选民已经投过票了。"), code="already_voted")
         payload = _vote_payload(ballot, vote, voter.pk)
         payload["entered_by"] = actor.pk
         payload["second_staff"] = second_staff.pk
-        audit.record(
-            actor=actor,
-            action="voting.vote_cast",
-            target=ballot,
-            community_id=ballot.community_id,
-            payload=payload,
-        )
-        _recheck_open(ballot.pk)
+        _finish_vote(w, ballot, "voting.vote_cast", payload)
     return CastResult(vote, code)
 
 
@@ -626,25 +809,24 @@ def proxy_grant(
             _("同户成员可以直接代表本户投票，无需委托。"), code="self_proxy", field="agent"
         )
     agent_voter = voter_for(ballot, agent)
-    with transaction.atomic():
+    cid = ballot.community_id
+    with governed_write(actor=actor, action="voting.proxy_granted", community_id=cid) as w:
         # Lock both roll entries (in id order, to avoid deadlocks) so two grants that
         # together would form a chain cannot both pass the checks below.
-        lock_ids = sorted({voter.pk} | ({agent_voter.pk} if agent_voter else set()))
-        list(BallotVoter.objects.select_for_update().filter(pk__in=lock_ids).order_by("pk"))
-        if Vote.objects.filter(voter=voter).exists():
+        lock_rows(
+            BallotVoter.objects.filter(community_id=cid),
+            {voter.pk} | ({agent_voter.pk} if agent_voter else set()),
+        )
+        if Vote.objects.filter(community_id=cid, voter=voter).exists():
             raise Conflict(_("委托人已经投票，不能再委托。"), code="already_voted")
-        if ProxyGrant.objects.filter(voter=voter, revoked_at__isnull=True).exists():
+        live = ProxyGrant.objects.filter(community_id=cid, revoked_at__isnull=True)
+        if live.filter(voter=voter).exists():
             raise Conflict(_("该选民已有有效委托，请先撤销原委托。"), code="proxy_exists")
-        if ProxyGrant.objects.filter(
-            ballot=ballot, agent=principal, revoked_at__isnull=True
-        ).exists():
+        if live.filter(ballot=ballot, agent=principal).exists():
             raise ValidationFailed(
                 _("委托人本身是他人的受托人，受托的投票权不能再转委托。"), code="proxy_chain"
             )
-        if (
-            agent_voter is not None
-            and ProxyGrant.objects.filter(voter=agent_voter, revoked_at__isnull=True).exists()
-        ):
+        if agent_voter is not None and live.filter(voter=agent_voter).exists():
             raise ValidationFailed(
                 _("受托人已将自己的投票委托他人，不能形成委托链。"), code="proxy_chain"
             )
@@ -652,25 +834,21 @@ def proxy_grant(
             raise ValidationFailed(_("不能委托给自己。"), code="self_proxy", field="agent")
         grant = ProxyGrant.objects.create(
             ballot=ballot,
+            community_id=cid,
             voter=voter,
             principal=principal,
             agent=agent,
             mandate_text=mandate,
             recorded_by=actor,
         )
-        audit.record(
-            actor=actor,
-            action="voting.proxy_granted",
-            target=ballot,
-            community_id=ballot.community_id,
-            payload={
-                "proxy": grant.pk,
-                "voter": voter_tag(ballot, voter.pk),
-                "principal": principal.pk,
-                "agent": agent.pk,
-                "mandate_sha256": hashlib.sha256(mandate.encode()).hexdigest(),
-            },
-        )
+        w.target = ballot
+        w.payload = {
+            "proxy": grant.pk,
+            "voter": voter_tag(ballot, voter.pk),
+            "principal": principal.pk,
+            "agent": agent.pk,
+            "mandate_sha256": hashlib.sha256(mandate.encode()).hexdigest(),
+        }
     return grant
 
 
@@ -684,30 +862,28 @@ def proxy_revoke(*, actor: Any, proxy: ProxyGrant, reason: str = "") -> ProxyGra
     if proxy.revoked_at is not None:
         raise Conflict(_("该委托已撤销。"), code="proxy_revoked")
     _require_voting_window(ballot, timezone.now())
-    with transaction.atomic():
-        proxy = ProxyGrant.objects.select_for_update().get(pk=proxy.pk)
+    cid = ballot.community_id
+    with governed_write(actor=actor, action="voting.proxy_revoked", community_id=cid) as w:
+        w.record = False  # two events, in this order, then the recheck
+        proxy = lock_row(ProxyGrant.objects.all(), proxy.pk, community_id=cid)
         if proxy.revoked_at is not None:
             raise Conflict(_("该委托已撤销。"), code="proxy_revoked")
         proxy.revoked_at = timezone.now()
         proxy.revoked_by = actor
         proxy.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
-        # The base-chain event first, then the voter's sub-chain: every transaction takes
-        # chain heads in that order (as ballot_close does), so they cannot deadlock.
-        audit.record(
-            actor=actor,
+        w.also(
             action="voting.proxy_revoked",
             target=ballot,
-            community_id=ballot.community_id,
             payload={"proxy": proxy.pk, "reason": (reason or "")[:200]},
         )
-        withdrawn = Vote.objects.filter(proxy=proxy).first()
+        withdrawn = Vote.objects.filter(community_id=cid, proxy=proxy).first()
         if withdrawn is not None:
             withdrawn.delete()
-            audit.record(
-                actor=_audit_actor(ballot, actor),
+            if ballot.secret:
+                w.audit_actor = AnonymousUser()  # the withdrawn vote names no one
+            w.also(
                 action="voting.vote_withdrawn",
                 target=ballot,
-                community_id=ballot.community_id,
                 payload={"voter": voter_tag(ballot, proxy.voter_id), "reason": "proxy_revoked"},
             )
         _recheck_open(ballot.pk)
@@ -755,10 +931,11 @@ def ratification_record(
     voter = voter_for(ballot, resident)
     if voter is None:
         raise _not_eligible(ballot, resident)
-    with transaction.atomic():
+    with _vote_write(actor, ballot, "voting.vote_ratified") as w:
         nonce, code, rhash = _new_receipt()
         vote = Vote(
             ballot=ballot,
+            community_id=ballot.community_id,
             voter=voter,
             choices=picked,
             channel=Vote.Channel.RATIFICATION,
@@ -769,16 +946,12 @@ def ratification_record(
             receipt_hash=rhash,
             note=(mandate_text or "").strip()[:200],
         )
-        try:
-            with transaction.atomic():
-                vote.save(force_insert=True)
-        except IntegrityError:
-            raise Conflict(_("该选民已参加投票，不需要事后追认。"), code="already_voted") from None
-        audit.record(
-            actor=_audit_actor(ballot, actor),
+        if not _insert_vote(vote):
+            raise Conflict(_("该选民已参加投票，不需要事后追认。"), code="already_voted")
+        # No recheck: ratification happens after the close, on a closed ballot.
+        w.also(
             action="voting.vote_ratified",
             target=ballot,
-            community_id=ballot.community_id,
             payload=_vote_payload(ballot, vote, voter.pk),
         )
     return CastResult(vote, code)

@@ -50,7 +50,7 @@ def _close_guard(actor: Actor, ballot: Ballot) -> DomainError | None:
     now = timezone.now()
     if now >= ballot.closes_at:
         return None
-    voted = Vote.objects.filter(ballot_id=ballot.pk).count()
+    voted = Vote.objects.filter(community_id=ballot.community_id, ballot_id=ballot.pk).count()
     if voted >= ballot.eligible_count:
         return None
     return Conflict(

@@ -91,7 +91,7 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "last_receipt": request.session.pop(RECEIPT_SESSION_KEY, ""),
         "ratify_until": services.ratification_deadline(ballot),
         "proxies": (
-            ProxyGrant.objects.filter(ballot=ballot)
+            ProxyGrant.objects.filter(community_id=ballot.community_id, ballot=ballot)
             .select_related("principal", "agent")
             .order_by("-id")
             if perms.manages_ballot(u, ballot)
@@ -294,7 +294,7 @@ def proxies(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, _("书面委托已登记。"))
             return redirect("voting:proxies", pk=ballot.pk)
     grants = (
-        ProxyGrant.objects.filter(ballot=ballot)
+        ProxyGrant.objects.filter(community_id=ballot.community_id, ballot=ballot)
         .select_related("principal", "agent")
         .order_by("-id")
     )
@@ -306,7 +306,9 @@ def proxies(request: HttpRequest, pk: int) -> HttpResponse:
 def proxy_revoke(request: HttpRequest, pk: int, gid: int) -> HttpResponse:
     ballot = ballot_get_for(viewer=request.user, pk=pk)
     grant = (
-        ProxyGrant.objects.filter(ballot=ballot, pk=gid).select_related("ballot__community").first()
+        ProxyGrant.objects.filter(community_id=ballot.community_id, ballot=ballot, pk=gid)
+        .select_related("ballot__community")
+        .first()
     )
     scope = scope_of(request.user)
     if grant is None or not (

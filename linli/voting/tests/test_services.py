@@ -69,6 +69,7 @@ def test_database_refuses_a_second_vote_row_for_one_voter(world, ballot):
     with pytest.raises(IntegrityError), transaction.atomic():
         Vote.objects.create(
             ballot=ballot,
+            community_id=ballot.community_id,
             voter_id=v.voter_id,
             choices=[1],
             channel="online",
@@ -531,6 +532,7 @@ def test_recount_detects_a_vote_that_is_not_in_the_chain(world, ballot):
     # A row slipped into the table behind the services' back.
     Vote.objects.create(
         ballot=ballot,
+        community_id=ballot.community_id,
         voter=voter,
         choices=[0],
         channel="online",

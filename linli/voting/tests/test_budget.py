@@ -1,0 +1,73 @@
+"""Statement budget of the hot write: a vote is at most 6 statements, SAVEPOINT and
+RELEASE included (tests run inside a transaction, so the service's own transaction is
+a savepoint here), on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from linli.accounts.scope import scope_of
+from linli.core.errors import Conflict
+from linli.voting.models import Vote
+from linli.voting.services import vote_cast
+from linli.voting.tests.conftest import make_ballot
+
+VOTE_BUDGET = 6
+
+
+def _cast(user, ballot, choices, key=None):
+    # The request has already loaded the viewer's scope (ballot_get_for does), and it
+    # is cached on the user: the service does not read it again.
+    scope_of(user)
+    with CaptureQueriesContext(connection) as ctx:
+        result = vote_cast(actor=user, ballot=ballot, choices=choices, idempotency_key=key)
+    return result, [q["sql"] for q in ctx.captured_queries]
+
+
+def _show(sqls):
+    return "\n".join(sqls)
+
+
+@pytest.mark.parametrize("secret", [False, True])
+def test_first_vote_within_budget(world, secret):
+    ballot = make_ballot(world, secret=secret)
+    user = world.users["resident"]
+    result, sqls = _cast(user, ballot, [0], key="k-first")
+    assert len(sqls) <= VOTE_BUDGET, _show(sqls)
+    # No savepoint round trip around the INSERT: only the transaction's own.
+    assert sum(s.startswith("SAVEPOINT") for s in sqls) <= 1, _show(sqls)
+    # The ballot recheck (FOR KEY SHARE on PostgreSQL) is the last statement.
+    work = [s for s in sqls if "SAVEPOINT" not in s]
+    assert work[-1].startswith("SELECT") and "voting_ballot" in work[-1], _show(sqls)
+    if connection.vendor == "postgresql":
+        assert work[-1].endswith("FOR KEY SHARE"), _show(sqls)
+    vote = Vote.objects.get(ballot=ballot)
+    assert (vote.pk, vote.choices, vote.community_id) == (
+        result.vote.pk,
+        [0],
+        ballot.community_id,
+    )
+
+
+def test_changed_vote_within_budget(world):
+    ballot = make_ballot(world, allow_change=True)
+    user = world.users["resident"]
+    first, _ = _cast(user, ballot, [0])
+    second, sqls = _cast(user, ballot, [1], key="k-change")
+    assert second.changed and second.receipt != first.receipt
+    assert len(sqls) <= VOTE_BUDGET, _show(sqls)
+    assert Vote.objects.get(ballot=ballot).choices == [1]
+
+
+def test_replay_and_refusal_within_budget(world):
+    ballot = make_ballot(world)
+    user = world.users["resident"]
+    first, _ = _cast(user, ballot, [0], key="k1")
+    again, sqls = _cast(user, ballot, [0], key="k1")
+    assert again.replayed and again.vote.pk == first.vote.pk and again.receipt == first.receipt
+    assert len(sqls) <= 1, _show(sqls)  # one read, nothing written
+    with CaptureQueriesContext(connection) as ctx, pytest.raises(Conflict):
+        vote_cast(actor=user, ballot=ballot, choices=[1])
+    assert len(ctx.captured_queries) <= 1, _show([q["sql"] for q in ctx.captured_queries])
