@@ -5,6 +5,7 @@ Computed once per request (cached on the user object) from active memberships.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,7 +80,6 @@ def scope_of(user: Any) -> Scope:
     cached = getattr(user, "_linli_scope", None)
     if cached is not None:
         return cached
-    scope = Scope(user_id=user.pk, is_platform_admin=bool(user.is_superuser))
     rows = (
         Membership.objects.active()
         .filter(user_id=user.pk)
@@ -87,6 +87,15 @@ def scope_of(user: Any) -> Scope:
             "role", "unit_id", "unit__path", "unit__kind", "organisation_id", "building_id"
         )
     )
+    return build_scope(user, rows)
+
+
+def build_scope(user: Any, rows: Iterable[tuple[Any, ...]]) -> Scope:
+    """The scope of ``user`` from their active memberships as
+    ``(role, unit_id, unit_path, unit_kind, organisation_id, building_id)`` rows, cached
+    on the user object (so a caller that loaded them with something else — the API
+    token lookup — saves the query)."""
+    scope = Scope(user_id=user.pk, is_platform_admin=bool(user.is_superuser))
     for role, unit_id, path, kind, org_id, building_id in rows:
         scope.units.setdefault(role, []).append((unit_id, path, kind))
         if org_id:

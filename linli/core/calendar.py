@@ -6,16 +6,53 @@ All deadlines are computed here, on the server, in Asia/Shanghai local dates.
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from django.db.models.signals import post_delete, post_save
 
 from linli.core.models import CalendarDay
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+# Another process's edit of the calendar is seen after at most this long; this
+# process's own edits drop the cache at once (signals below).
+CACHE_SECONDS = 60.0
+
+_cache: tuple[float, WorkCalendar] | None = None
+_cache_lock = threading.Lock()
+
+
+def clear_cache(*args: Any, **kwargs: Any) -> None:
+    """Forget the per-process calendar (connected to CalendarDay saves and deletes)."""
+    global _cache
+    with _cache_lock:
+        _cache = None
+
+
+post_save.connect(clear_cache, sender=CalendarDay, dispatch_uid="workcalendar_cache_save")
+post_delete.connect(clear_cache, sender=CalendarDay, dispatch_uid="workcalendar_cache_delete")
 
 
 class WorkCalendar:
-    """Loads the exceptions once; cheap to query many times (e.g. in a deadline sweep)."""
+    """Loads the exceptions once; cheap to query many times (e.g. in a deadline sweep).
+
+    :meth:`cached` shares one instance per process (a hot write then reads no
+    calendar rows); treat it as read-only."""
+
+    @classmethod
+    def cached(cls) -> WorkCalendar:
+        global _cache
+        now = time.monotonic()
+        entry = _cache
+        if entry is not None and now - entry[0] < CACHE_SECONDS:
+            return entry[1]
+        cal = cls()
+        with _cache_lock:
+            _cache = (now, cal)
+        return cal
 
     def __init__(self) -> None:
         self.holidays: set[date] = set()

@@ -11,8 +11,9 @@ from ninja import Query, Router, Schema, Status
 
 from linli.communities.models import Building, OrgUnit, Resident
 from linli.core.errors import NotFound, ValidationFailed
+from linli.requests import catalog
 from linli.requests import services as svc
-from linli.requests.models import Category, Channel, ServiceRequest
+from linli.requests.models import Channel, ServiceRequest
 from linli.requests.permissions import can_view_staff
 from linli.requests.selectors import (
     QueueFilters,
@@ -197,10 +198,14 @@ def categories(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.post("/", response={201: RequestOut})
 def create(request: HttpRequest, data: RequestIn) -> Status:
-    cat = Category.objects.filter(code=data.category, is_active=True).first()
+    cat = catalog.active_by_code(data.category)
     building = None
     if data.building_id is not None:
-        building = Building.objects.select_related("grid").filter(pk=data.building_id).first()
+        building = (
+            Building.objects.select_related("grid", "community", "property_company")
+            .filter(pk=data.building_id)
+            .first()
+        )
         if building is None:
             raise ValidationFailed("楼栋不存在。", field="building_id")
     channel = Channel.API if data.channel == "app" else data.channel
@@ -224,7 +229,7 @@ def create(request: HttpRequest, data: RequestIn) -> Status:
         reporter_name=data.reporter_name,
         reporter_phone=data.reporter_phone,
     )
-    req = request_get_for(viewer=request.user, pk=req.pk)
+    # Built from what was written (the service returns the row with its relations).
     return Status(201, _out(request, req))
 
 
@@ -344,8 +349,9 @@ def act(request: HttpRequest, pk: int, action: str, data: ActionIn) -> dict[str,
     }
     if action not in calls:
         raise NotFound()
-    calls[action]()
-    return _out(request, request_get_for(viewer=request.user, pk=pk))
+    out = calls[action]()
+    # The services return the row as written, with the relations the answer shows.
+    return _out(request, out)
 
 
 @router.post("/bulk-assign", response=dict[str, int])

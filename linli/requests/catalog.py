@@ -3,6 +3,12 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from typing import Any
+
+from django.db.models.signals import post_delete, post_save
+
 from linli.requests.models import Category, UnitKind
 
 P, G, C, D = UnitKind.PROPERTY, UnitKind.GRID, UnitKind.COMMUNITY, UnitKind.DEPARTMENT
@@ -79,3 +85,53 @@ def ensure_categories() -> list[Category]:
             )
             out.append(leaf)
     return out
+
+
+# ---------------------------------------------------------------- per-process cache
+
+# The category tree is small and changes rarely (admin edits): the hot paths (submit,
+# Open311) read it from this cache. This process's edits drop it at once (signals);
+# other processes see them after at most CACHE_SECONDS.
+CACHE_SECONDS = 60.0
+
+
+class _Tree:
+    def __init__(self) -> None:
+        cats = list(Category.objects.select_related("parent").order_by("order", "code"))
+        self.by_code = {c.code: c for c in cats if c.is_active}
+        self.with_active_children = {c.parent_id for c in cats if c.is_active and c.parent_id}
+
+
+_cache: tuple[float, _Tree] | None = None
+_lock = threading.Lock()
+
+
+def _tree() -> _Tree:
+    global _cache
+    now = time.monotonic()
+    entry = _cache
+    if entry is not None and now - entry[0] < CACHE_SECONDS:
+        return entry[1]
+    tree = _Tree()
+    with _lock:
+        _cache = (now, tree)
+    return tree
+
+
+def clear_cache(*args: Any, **kwargs: Any) -> None:
+    global _cache
+    with _lock:
+        _cache = None
+
+
+def active_by_code(code: str) -> Category | None:
+    """The active category with ``code`` (shared, read-only instance), or None."""
+    return _tree().by_code.get(code)
+
+
+def has_active_children(category_id: int) -> bool:
+    return category_id in _tree().with_active_children
+
+
+post_save.connect(clear_cache, sender=Category, dispatch_uid="category_cache_save")
+post_delete.connect(clear_cache, sender=Category, dispatch_uid="category_cache_delete")

@@ -141,17 +141,18 @@ def seed(ctx: Any) -> None:
         deadlines.refresh(r, now=now)
         rows.append(r)
         creations.append(created)
+    # The historical submission times are written by the INSERT itself.
+    for r, c in zip(rows, creations, strict=True):
+        r.created_at = c
     ServiceRequest.objects.bulk_create(rows, batch_size=500)
-    # created_at is auto_now_add: set the historical submission times afterwards.
     created_map: dict[int, datetime] = {r.pk: c for r, c in zip(rows, creations, strict=True)}
-    for pk, when in created_map.items():
-        ServiceRequest.objects.filter(pk=pk).update(created_at=when)
     events: list[RequestEvent] = []
     for r in rows:
         created = created_map[r.pk]
         events.append(
             RequestEvent(
                 request=r,
+                community_id=r.community_id,
                 at=created,
                 kind=EventKind.SUBMITTED,
                 to_status=Status.SUBMITTED,
@@ -162,6 +163,7 @@ def seed(ctx: Any) -> None:
             events.append(
                 RequestEvent(
                     request=r,
+                    community_id=r.community_id,
                     at=r.accepted_at,
                     kind=EventKind.TRANSITION,
                     from_status=Status.SUBMITTED,
@@ -172,6 +174,7 @@ def seed(ctx: Any) -> None:
             events.append(
                 RequestEvent(
                     request=r,
+                    community_id=r.community_id,
                     at=r.resolved_at,
                     kind=EventKind.TRANSITION,
                     from_status=Status.ACCEPTED,
@@ -183,6 +186,7 @@ def seed(ctx: Any) -> None:
             events.append(
                 RequestEvent(
                     request=r,
+                    community_id=r.community_id,
                     at=r.closed_at or created,
                     kind=EventKind.TRANSITION,
                     from_status=Status.SUBMITTED,
@@ -194,6 +198,7 @@ def seed(ctx: Any) -> None:
             events.append(
                 RequestEvent(
                     request=r,
+                    community_id=r.community_id,
                     at=r.rated_at or created,
                     kind=EventKind.RATED,
                     note=f"{r.rating}★ {r.rating_comment}".strip(),

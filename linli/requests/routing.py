@@ -92,9 +92,28 @@ def targets_for(community: OrgUnit) -> list[Target]:
 
 
 def parse_target(community: OrgUnit, key: str) -> Target:
-    for t in targets_for(community):
-        if t.key == key:
-            return t
+    """The target ``key`` ("unit:<id>" / "org:<id>") if it is one of
+    :func:`targets_for` ``community`` — checked with one query, not by listing them."""
+    kind, _sep, raw = (key or "").partition(":")
+    pk = int(raw) if raw.isdigit() and len(raw) < 19 else None
+    if pk is not None and kind == "unit":
+        ok = Q(parent=community, kind="grid") | Q(pk=community.pk)
+        if community.parent_id:
+            ok |= Q(pk=community.parent_id)
+        unit = OrgUnit.objects.filter(ok, pk=pk).first()
+        if unit is not None:
+            return Target(unit=unit)
+    elif pk is not None and kind == "org":
+        org = (
+            Organisation.objects.filter(pk=pk)
+            .filter(
+                Q(kind="property") & (Q(communities=community) | Q(buildings__community=community))
+                | Q(kind="department", scope__path__in=_ancestor_paths(community.path))
+            )
+            .first()
+        )
+        if org is not None:
+            return Target(org=org)
     raise ValidationFailed(_("请选择本社区可派单的责任单位。"), field="target")
 
 

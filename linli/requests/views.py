@@ -27,7 +27,6 @@ from linli.requests.forms import RecordForm, ReportForm
 from linli.requests.models import (
     Category,
     Channel,
-    DueState,
     RequestPhoto,
     ServiceRequest,
     Status,
@@ -46,8 +45,7 @@ from linli.requests.selectors import (
     staff_communities,
     timeline_for,
 )
-from linli.requests.services import REOPEN_WINDOW
-from linli.requests.states import STAFF_ACTIONS, allowed
+from linli.requests.states import STAFF_ACTIONS, flags, machine
 
 
 def _building_choices(community_id: int) -> list[tuple[int, str]]:
@@ -139,26 +137,20 @@ def mine(request: HttpRequest) -> HttpResponse:
 @login_required
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = request_get_for(viewer=request.user, pk=pk)
-    now = timezone.now()
-    reporter = is_reporter(request.user, req)
+    can = flags(request.user, req)  # the buttons the services would accept now
     return render(
         request,
         "requests/detail.html",
         {
             "r": req,
             "events": timeline_for(viewer=request.user, req=req),
-            "photos": list(req.photos.all()),
-            "is_reporter": reporter,
-            "can_urge": reporter and req.is_open,
-            "can_complain": reporter and req.is_open and req.due_state == DueState.OVERDUE,
-            "can_rate": reporter and req.status == Status.RESOLVED,
-            "can_reopen": reporter
-            and allowed("reopen", req.status)
-            and req.resolved_at is not None
-            and now - req.resolved_at <= REOPEN_WINDOW,
-            "can_support": not reporter
-            and req.is_open
-            and scope_of(request.user).community_id == req.community_id,
+            "photos": list(req.photos.filter(community_id=req.community_id)),
+            "is_reporter": is_reporter(request.user, req),
+            "can_urge": can["can_urge"],
+            "can_complain": can["can_complain"],
+            "can_rate": can["can_rate"],
+            "can_reopen": can["can_reopen"],
+            "can_support": can["can_support"],
             "is_staff_view": can_view_staff(request.user, req),
         },
     )
@@ -290,22 +282,18 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("requests:detail", pk=pk)
     handle = can_handle(request.user, req)
     manage = can_manage(request.user, req)
-    actions = [
-        a
-        for a in STAFF_ACTIONS
-        if allowed(a, req.status) and (handle if a not in ("reject", "merge") else manage)
-    ]
+    can = flags(request.user, req)
     return render(
         request,
         "requests/staff_detail.html",
         {
             "r": req,
             "events": timeline_for(viewer=request.user, req=req),
-            "photos": list(req.photos.all()),
-            "actions": actions,
+            "photos": list(req.photos.filter(community_id=req.community_id)),
+            "actions": machine.available(request.user, req, among=STAFF_ACTIONS),
             "can_handle": handle,
             "can_manage": manage,
-            "can_reroute": manage and req.status in (Status.SUBMITTED, Status.REOPENED),
+            "can_reroute": can["can_reroute"],
             "targets": targets_for(req.community) if handle else [],
             "merge_candidates": ServiceRequest.objects.filter(
                 community_id=req.community_id,
@@ -315,7 +303,7 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             .order_by("-created_at")[:30]
             if manage
             else [],
-            "is_org_staff_whistle": req.is_whistle and req.onsite_at is None and handle,
+            "is_org_staff_whistle": can["can_onsite"],
         },
     )
 

@@ -89,3 +89,17 @@ def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
     with item.config.stash[blocking_manager_key].unblock(), connection.cursor() as cur:
         cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
         cur.execute(up[1])
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches() -> Any:
+    """The per-process category and calendar caches are dropped by signals, but a
+    test's rollback sends none: start every test from the database."""
+    from linli.core.calendar import clear_cache as clear_calendar
+    from linli.requests.catalog import clear_cache as clear_categories
+
+    clear_calendar()
+    clear_categories()
+    yield
+    clear_calendar()
+    clear_categories()

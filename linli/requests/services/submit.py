@@ -1,0 +1,194 @@
+"""Reporting a problem (app/API, 代办 by staff, Open311).
+
+Hot path (statement budget in ``tests/test_budgets.py``): the scope, the resident and
+the building are read once; the category tree and the working calendar come from
+per-process caches; ``created_at`` is written by the INSERT; the staff to notify are
+one query; nothing is re-read after the write.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from linli.accounts.scope import scope_of
+from linli.communities.models import Building, OrgUnit, Resident
+from linli.core.calendar import WorkCalendar
+from linli.core.errors import PermissionDenied, ValidationFailed
+from linli.core.types import Actor
+from linli.core.writes import governed_write
+from linli.requests import catalog, deadlines
+from linli.requests.models import (
+    Category,
+    Channel,
+    EventKind,
+    Open311Client,
+    PhotoKind,
+    ServiceRequest,
+    Status,
+)
+from linli.requests.permissions import can_record_in
+from linli.requests.routing import locate_point, route
+from linli.requests.services._common import (
+    MAX_DESCRIPTION,
+    MIN_DESCRIPTION,
+    STAFF_CHANNELS,
+    _clean_photos,
+    _clean_text,
+    _decimal,
+    _event,
+    _notify_reporter,
+    _notify_staff,
+    _now,
+    _save_photos,
+    _set_assignee,
+    _user,
+)
+
+
+def _own_resident(actor: Actor, resident_id: int) -> Resident | None:
+    """The actor's resident row, already loaded by ``scope_of`` (no second read)."""
+    cached = getattr(actor, "resident", None)
+    if isinstance(cached, Resident) and cached.pk == resident_id:
+        return cached
+    return Resident.objects.filter(pk=resident_id).first()
+
+
+def request_submit(
+    *,
+    actor: Actor,
+    category: Category | None,
+    description: str,
+    building: Building | None = None,
+    lat: Any = None,
+    lng: Any = None,
+    address: str = "",
+    photos: Sequence[Any] = (),
+    channel: str = Channel.APP,
+    community: OrgUnit | None = None,
+    resident: Resident | None = None,
+    reporter_name: str = "",
+    reporter_phone: str = "",
+    open311_client: Open311Client | None = None,
+    now: datetime | None = None,
+) -> ServiceRequest:
+    """Report a problem.
+
+    * ``channel=app/api`` – ``actor`` is a registered resident; the community is theirs.
+    * ``channel=hotline/box/visit`` (代办) – ``actor`` is staff covering ``community``;
+      ``resident`` (optional) is who the record is for.
+    * ``channel=open311`` – ``actor`` is None and ``open311_client`` fixes the community.
+    """
+    now = _now(now)
+    reporter = None
+    reporter_resident = None
+    if channel in (Channel.APP, Channel.API):
+        scope = scope_of(actor)
+        if scope.resident_id is None or scope.community_id is None:
+            raise PermissionDenied(_("只有登记在册的居民可以提交诉求；工作人员请使用代办登记。"))
+        if building is not None and building.community_id == scope.community_id:
+            community = building.community  # loaded with the building by pages and the API
+        else:
+            community = OrgUnit.objects.get(pk=scope.community_id)
+        reporter = actor
+        reporter_resident = _own_resident(actor, scope.resident_id)
+    elif channel in STAFF_CHANNELS:
+        if community is None or community.kind != "community":
+            raise ValidationFailed(_("请选择社区。"), field="community")
+        if not can_record_in(actor, community.path) and not (
+            building is not None
+            and building.community_id == community.pk
+            and can_record_in(actor, building.grid.path)
+        ):
+            raise PermissionDenied(_("您不能为该社区代办登记诉求。"))
+        if resident is not None:
+            if resident.community_id != community.pk:
+                raise ValidationFailed(_("所选居民不属于该社区。"), field="resident")
+            reporter_resident = resident
+            reporter = resident.user
+            reporter_name = reporter_name or resident.name
+            reporter_phone = reporter_phone or resident.phone
+    elif channel == Channel.OPEN311:
+        if open311_client is None or not open311_client.is_active:
+            raise PermissionDenied(_("接入密钥无效。"))
+        community = open311_client.community
+    else:
+        raise ValidationFailed(_("未知的来源渠道。"), field="channel")
+    assert community is not None
+
+    if category is None or not category.is_active:
+        raise ValidationFailed(_("请选择有效的诉求类别。"), field="category")
+    if catalog.has_active_children(category.pk):
+        raise ValidationFailed(_("请选择具体的诉求小类。"), field="category")
+    text = _clean_text(
+        description,
+        field="description",
+        min_len=MIN_DESCRIPTION,
+        max_len=MAX_DESCRIPTION,
+        what=_("问题描述"),
+    )
+    if building is not None and building.community_id != community.pk:
+        raise ValidationFailed(_("所选楼栋不属于本社区。"), field="building")
+    dlat, dlng = _decimal(lat, "lat"), _decimal(lng, "lng")
+    if (dlat is None) != (dlng is None):
+        raise ValidationFailed(_("请同时提供经度和纬度。"), field="lat")
+    near: Building | None = None
+    if dlat is not None and dlng is not None:
+        near = locate_point(community, float(dlat), float(dlng))
+    if building is None and near is None:
+        raise ValidationFailed(_("请选择楼栋或在地图上标注位置。"), field="building")
+    where = building or near
+    assert where is not None
+    _clean_photos(photos)
+    reporter_name = (reporter_name or "").strip()[:40]
+    reporter_phone = (reporter_phone or "").strip()[:20]
+
+    target = route(category=category, community=community, building=where, grid=where.grid)
+    with governed_write(actor=actor, action="requests.submit", community_id=community.pk) as w:
+        req = ServiceRequest(
+            created_at=now,
+            community=community,
+            grid=where.grid,
+            building=building,
+            lat=dlat if dlat is not None else where.lat,
+            lng=dlng if dlng is not None else where.lng,
+            address=(address or "").strip()[:200] or where.address or where.name,
+            category=category,
+            description=text,
+            channel=channel,
+            reporter=_user(reporter),
+            reporter_resident=reporter_resident,
+            reporter_name=reporter_name,
+            reporter_phone=reporter_phone,
+            recorded_by=_user(actor) if channel in STAFF_CHANNELS else None,
+            open311_client=open311_client,
+            status=Status.SUBMITTED,
+        )
+        _set_assignee(req, target)
+        deadlines.set_initial(req, now=now, cal=WorkCalendar.cached())
+        deadlines.refresh(req, now=now)
+        req.save(force_insert=True)
+        _save_photos(req, photos, kind=PhotoKind.BEFORE, actor=actor)
+        _event(
+            req,
+            actor=actor,
+            kind=EventKind.SUBMITTED,
+            now=now,
+            to_status=Status.SUBMITTED,
+            note=_("已派至%(unit)s") % {"unit": target.label},
+        )
+        w.target = req
+        w.payload = {
+            "status": req.status,
+            "channel": channel,
+            "category": category.code,
+            "assignee": target.key,
+        }
+        _notify_staff(req, 0, _("新诉求：%(cat)s") % {"cat": category.name})
+        _notify_reporter(
+            req, _("已收到您的诉求，将在 %(h)d 小时内响应。") % {"h": category.response_hours}
+        )
+    return req
