@@ -17,6 +17,11 @@ the tables.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextvars import ContextVar
+from typing import Any
+
+from django.db.models import Model, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
@@ -29,6 +34,30 @@ from linli.deliberation.models import ActionItem, Meeting, ReviewNote, Topic, To
 from linli.deliberation.permissions import acting_user_id, manages
 
 S = Topic.Step
+
+# The tenant of the row being changed, so the machines' row lock filters by it (core's
+# ``Machine.apply`` locks by primary key only; on a table distributed by community a
+# query without the community goes to every shard). Set by :func:`apply_scoped`.
+_tenant: ContextVar[int | None] = ContextVar("deliberation_tenant", default=None)
+
+
+def _scoped[T: Model](make: Callable[[], QuerySet[T]]) -> Callable[[], QuerySet[T]]:
+    def qs() -> QuerySet[T]:
+        cid = _tenant.get()
+        return make() if cid is None else make().filter(community_id=cid)
+
+    return qs
+
+
+def apply_scoped[T: Model](machine: Machine[T], *, obj: T, **kwargs: Any) -> T:
+    """``machine.apply`` with the row lock filtered by the object's community."""
+    token = _tenant.set(machine.tenant(obj))
+    try:
+        return machine.apply(obj=obj, **kwargs)
+    finally:
+        _tenant.reset(token)
+
+
 M = Meeting.Status
 A = ActionItem.Status
 
@@ -186,7 +215,7 @@ TOPIC: Machine[Topic] = Machine(
             guard=window_over,
         ),
     ],
-    lock_queryset=lambda: Topic.objects.select_related("community", "ballot"),
+    lock_queryset=_scoped(lambda: Topic.objects.select_related("community", "ballot")),
     history=_topic_history,
     state_label=lambda topic: str(topic.get_step_display()),
 )
@@ -242,7 +271,7 @@ MEETING: Machine[Meeting] = Machine(
             reason_required=True,
         ),
     ],
-    lock_queryset=lambda: Meeting.objects.select_related("community"),
+    lock_queryset=_scoped(lambda: Meeting.objects.select_related("community")),
     state_label=lambda m: str(m.get_status_display()),
 )
 
@@ -273,7 +302,7 @@ ACTION_ITEM: Machine[ActionItem] = Machine(
             "complete", A.DONE.label, _OPEN_ITEM, A.DONE, who=action_owner | staff_of_community
         ),
     ],
-    lock_queryset=lambda: ActionItem.objects.select_related("community"),
+    lock_queryset=_scoped(lambda: ActionItem.objects.select_related("community")),
     state_label=lambda i: str(i.get_status_display()),
 )
 
@@ -281,6 +310,7 @@ ACTION_FOR_STATUS = {t.target: a for a, t in ACTION_ITEM.table.items()}
 
 
 __all__ = [
+    "apply_scoped",
     "ACTION_EVENT",
     "ACTION_FOR_STATUS",
     "ACTION_ITEM",

@@ -15,7 +15,12 @@ from linli.core.types import Actor
 from linli.core.writes import Write, governed_write
 from linli.deliberation.models import ActionItem, ActionUpdate, SupervisionReview, Topic
 from linli.deliberation.permissions import acting_user_id, can_manage, can_supervise
-from linli.deliberation.states import ACTION_EVENT, ACTION_FOR_STATUS, ACTION_ITEM
+from linli.deliberation.states import (
+    ACTION_EVENT,
+    ACTION_FOR_STATUS,
+    ACTION_ITEM,
+    apply_scoped,
+)
 
 Step = Topic.Step
 
@@ -93,7 +98,7 @@ def action_item_update(
         )
         w.payload.update(status=status, progress=progress_percent, note=note[:300])
 
-    row = ACTION_ITEM.apply(actor=actor, obj=item, action=action, effects=report)
+    row = apply_scoped(ACTION_ITEM, actor=actor, obj=item, action=action, effects=report)
     for f in ("status", "progress_percent", "latest_note", "done_at", "updated_at"):
         setattr(item, f, getattr(row, f))
     return item

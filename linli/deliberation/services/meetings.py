@@ -28,7 +28,7 @@ from linli.deliberation.models import (
 )
 from linli.deliberation.permissions import can_manage
 from linli.deliberation.services.councils import settings_for
-from linli.deliberation.states import MEETING, MEETING_EVENTS
+from linli.deliberation.states import MEETING, MEETING_EVENTS, apply_scoped
 from linli.notices.models import Channel, Notice
 from linli.notices.services import notice_create, notice_publish
 
@@ -447,8 +447,8 @@ def meeting_cancel(*, actor: Actor, meeting: Meeting, reason: str) -> Meeting:
     def named(row: Meeting, w: Write) -> None:
         w.action = "deliberation.meeting_cancel"
 
-    row = MEETING.apply(
-        actor=actor, obj=meeting, action="cancel", reason=reason.strip(), effects=named
+    row = apply_scoped(
+        MEETING, actor=actor, obj=meeting, action="cancel", reason=reason.strip(), effects=named
     )
     meeting.status = row.status
     meeting.updated_at = row.updated_at

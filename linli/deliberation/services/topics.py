@@ -46,6 +46,7 @@ from linli.deliberation.states import (
     TOPIC,
     TOPIC_DATA_ACTIONS,
     TOPIC_EVENT,
+    apply_scoped,
     topic_action_for,
 )
 from linli.notices.models import Channel, Notice
@@ -113,8 +114,13 @@ def _run(
         if effects is not None:
             effects(row, w)
 
-    row = TOPIC.apply(
-        actor=actor, obj=topic, action=action, reason=reason.strip(), effects=effects_and_event
+    row = apply_scoped(
+        TOPIC,
+        actor=actor,
+        obj=topic,
+        action=action,
+        reason=reason.strip(),
+        effects=effects_and_event,
     )
     _sync(topic, row)
     return topic
