@@ -9,6 +9,7 @@ urlpatterns = [
     path("<int:pk>/", views.activity_detail, name="activity_detail"),
     path("<int:pk>/signup/", views.activity_signup, name="activity_signup"),
     path("<int:pk>/finish/", views.activity_finish, name="activity_finish"),
+    path("<int:pk>/status/", views.activity_status, name="activity_status"),
     path("signups/<int:pk>/cancel/", views.signup_cancel, name="signup_cancel"),
     path("signups/<int:pk>/check/", views.signup_check, name="signup_check"),
     path("<int:pk>/checkin-qr.svg", views.checkin_qr, name="checkin_qr"),

@@ -31,7 +31,7 @@ from linli.volunteers.permissions import (
     ORGANISER_ROLES,
     can_check_in,
 )
-from linli.volunteers.states import ACTIVITY, SIGNUP
+from linli.volunteers.states import ACTIVITY, SIGNUP, STATUS_ACTIONS
 
 
 @login_required
@@ -81,6 +81,11 @@ def activity_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ctx["roster"] = [(s, SIGNUP.flags(request.user, s)) for s in roster]
         ctx["checkin_url"] = _checkin_url(request, a)
         ctx["can_finish"] = ACTIVITY.can(request.user, a, "finish")
+    ctx["status_buttons"] = [
+        (status, ACTIVITY[action].label)
+        for status, action in STATUS_ACTIONS.items()
+        if ACTIVITY.can(request.user, a, action)
+    ]
     return render(request, "volunteers/activity_detail.html", ctx)
 
 
@@ -189,6 +194,20 @@ def activity_finish(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         lambda: services.activity_finish(actor=request.user, activity=a),
         _("活动已结束，签到者的奖励已发放。"),
+    )
+    return redirect("volunteers:activity_detail", pk=a.pk)
+
+
+@login_required
+@require_POST
+def activity_status(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close / reopen / cancel an activity (the buttons come from ACTIVITY)."""
+    a = selectors.activity_get_for(viewer=request.user, pk=pk)
+    wanted = request.POST.get("status", "")
+    _attempt(
+        request,
+        lambda: services.activity_set_status(actor=request.user, activity=a, status=wanted),
+        _("活动状态已更新。"),
     )
     return redirect("volunteers:activity_detail", pk=a.pk)
 
