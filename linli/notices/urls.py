@@ -9,5 +9,6 @@ urlpatterns = [
     path("new/", views.notice_new, name="new"),
     path("<int:pk>/", views.notice_detail, name="detail"),
     path("<int:pk>/poster/", views.notice_poster, name="poster"),
+    path("<int:pk>/publish/", views.notice_publish_view, name="publish"),
     path("<int:pk>/withdraw/", views.notice_withdraw_view, name="withdraw"),
 ]

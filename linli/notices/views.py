@@ -48,7 +48,12 @@ def notice_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "notices/detail.html",
         # The button comes from the state machine: shown exactly when the service accepts.
-        {"n": notice, "stats": stats, "can_withdraw": NOTICE.can(request.user, notice, "withdraw")},
+        {
+            "n": notice,
+            "stats": stats,
+            "can_publish": NOTICE.can(request.user, notice, "publish"),
+            "can_withdraw": NOTICE.can(request.user, notice, "withdraw"),
+        },
     )
 
 
@@ -103,6 +108,20 @@ def notice_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("公告已发布。"))
             return redirect("notices:detail", pk=notice.pk)
     return render(request, "notices/new.html", {"form": form})
+
+
+@login_required
+@require_POST
+def notice_publish_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish a draft now (e.g. one prepared by another module)."""
+    notice = notice_get_for(viewer=request.user, pk=pk)
+    try:
+        notice_publish(actor=request.user, notice=notice)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("公告已发布。"))
+    return redirect("notices:detail", pk=notice.pk)
 
 
 @login_required
