@@ -172,8 +172,11 @@ class Side(models.TextChoices):
 
 
 class Entry(models.Model):
-    """One leg of a transaction. Never updated or deleted (see migration 0002)."""
+    """One leg of a transaction. Never updated or deleted (see migration 0002).
+    ``community`` repeats the transaction's tenant so every query on entries can be
+    routed by community (the distribution key if the data is ever sharded)."""
 
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="entries"
     )
@@ -194,7 +197,10 @@ class Entry(models.Model):
                 condition=Q(side__in=["D", "C"]), name="ledger_entry_side_valid"
             ),
         ]
-        indexes = [models.Index(fields=["account", "id"])]
+        indexes = [
+            models.Index(fields=["account", "id"]),
+            models.Index(fields=["community", "account", "id"], name="ledger_entry_tenant_acct"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.side}{self.amount}@{self.account_id}"

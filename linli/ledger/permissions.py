@@ -33,7 +33,20 @@ def _community_id(obj: Any) -> int | None:
 
 def _in(user: Any, obj: Any, *roles: str) -> bool:
     cid = _community_id(obj)
-    return cid is not None and cid in scope_of(user).community_ids_for(*roles)
+    if cid is None:
+        return False
+    scope = scope_of(user)
+    # Most staff hold their role on the community itself or on one of its grids: answer
+    # from the loaded memberships without a query (the same result as
+    # ``community_ids_for``, which maps a grid to its community). Memberships higher up
+    # (a street) and platform admins need the tree, so they take the query.
+    for role in roles:
+        for unit_id, path, kind in scope.units.get(role, []):
+            if kind == "community" and unit_id == cid:
+                return True
+            if kind == "grid" and path.strip("/").split("/")[-2:-1] == [str(cid)]:
+                return True
+    return cid in scope.community_ids_for(*roles)
 
 
 @rules.predicate
