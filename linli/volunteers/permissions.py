@@ -13,6 +13,16 @@ ORGANISER_ROLES = (Role.COMMUNITY_WORKER, Role.SECRETARY, Role.SOCIAL_ORG)
 CHECKIN_ROLES = (*ORGANISER_ROLES, Role.GRID_WORKER)
 
 
+def community_ids(user: Any, roles: tuple[str, ...]) -> set[int]:
+    """``scope.community_ids_for(*roles)``, worked out once per scope (it is a query,
+    and one write asks it several times: before the lock and again on the locked row)."""
+    scope = scope_of(user)
+    memo: dict[tuple[str, ...], set[int]] = scope.__dict__.setdefault("_volunteers_ids", {})
+    if roles not in memo:
+        memo[roles] = set(scope.community_ids_for(*roles))
+    return memo[roles]
+
+
 def _cid(obj: Any) -> int | None:
     if obj is None:
         return None
@@ -26,7 +36,7 @@ def _cid(obj: Any) -> int | None:
 @rules.predicate
 def organises_in(user: Any, obj: Any) -> bool:
     cid = _cid(obj)
-    return cid is not None and cid in scope_of(user).community_ids_for(*ORGANISER_ROLES)
+    return cid is not None and cid in community_ids(user, ORGANISER_ROLES)
 
 
 @rules.predicate
@@ -39,7 +49,7 @@ def is_organiser(user: Any, activity: Any) -> bool:
 @rules.predicate
 def checks_in_for(user: Any, obj: Any) -> bool:
     cid = _cid(obj)
-    return cid is not None and cid in scope_of(user).community_ids_for(*CHECKIN_ROLES)
+    return cid is not None and cid in community_ids(user, CHECKIN_ROLES)
 
 
 can_create_activity = organises_in

@@ -9,12 +9,12 @@ from django.db.models import Count, Q, QuerySet
 from linli.accounts.scope import scope_of
 from linli.core.errors import NotFound
 from linli.volunteers.models import HOLDS_PLACE, Activity, SignUp, SignUpStatus, VolunteerProfile
-from linli.volunteers.permissions import CHECKIN_ROLES, can_check_in
+from linli.volunteers.permissions import CHECKIN_ROLES, can_check_in, community_ids
 
 
 def _community_ids(viewer: Any) -> set[int]:
     scope = scope_of(viewer)
-    ids = scope.community_ids_for(*CHECKIN_ROLES)
+    ids = set(community_ids(viewer, CHECKIN_ROLES))
     if scope.community_id:
         ids.add(scope.community_id)
     return ids

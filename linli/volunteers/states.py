@@ -26,7 +26,12 @@ from linli.core.errors import DomainError, InvalidTransition
 from linli.core.transitions import Machine, is_system, predicate, transition
 from linli.core.types import Actor
 from linli.volunteers.models import Activity, ActivityStatus, SignUp, SignUpStatus
-from linli.volunteers.permissions import CHECKIN_ROLES, can_check_in, can_manage_activity
+from linli.volunteers.permissions import (
+    CHECKIN_ROLES,
+    can_check_in,
+    can_manage_activity,
+    community_ids,
+)
 
 A = ActivityStatus
 S = SignUpStatus
@@ -51,7 +56,7 @@ STATUS_ACTIONS = {A.CLOSED: "close", A.OPEN: "reopen", A.CANCELLED: "cancel"}
 
 def _community_ids(actor: Actor) -> set[int]:
     scope = scope_of(actor)
-    ids = set(scope.community_ids_for(*CHECKIN_ROLES))
+    ids = set(community_ids(actor, CHECKIN_ROLES))
     if scope.community_id:
         ids.add(scope.community_id)
     return ids
