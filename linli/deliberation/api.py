@@ -13,7 +13,7 @@ from ninja import Router, Schema, Status
 from linli.communities.models import OrgUnit
 from linli.core.errors import NotFound
 from linli.deliberation import selectors, services
-from linli.deliberation.models import Meeting, Topic
+from linli.deliberation.models import AgendaItem, Attendance, Meeting, Topic
 from linli.deliberation.permissions import (
     can_comment,
     can_manage,
@@ -240,7 +240,8 @@ def _topic_out(t: Topic, n_comments: int) -> dict[str, Any]:
 def _topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
     user = request.user
     t = selectors.topic_get_for(viewer=user, pk=pk)
-    comments = list(t.comments.select_related("author"))
+    record = selectors.topic_record(t)
+    comments = list(record.comments)
     manage = can_manage(user, t)
     out = _topic_out(t, len(comments))
     out.update(
@@ -263,11 +264,11 @@ def _topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
                 "author": str(n.author),
                 "created_at": n.created_at,
             }
-            for n in t.review_notes.select_related("author")
+            for n in record.review_notes
         ],
         history=[
             {"from_step": h.from_step, "to_step": h.to_step, "at": h.at, "reason": h.reason}
-            for h in t.transitions.all()
+            for h in record.history
         ],
         action_items=[
             {
@@ -278,9 +279,9 @@ def _topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
                 "status": a.status,
                 "progress_percent": a.progress_percent,
             }
-            for a in t.action_items.all()
+            for a in record.action_items
         ],
-        evidence_request_ids=list(t.evidence.values_list("request_id", flat=True)),
+        evidence_request_ids=record.evidence_request_ids,
         can_comment=can_comment(user, t),
         can_review=can_review(user, t),
         can_object=can_object(user, t),
@@ -435,7 +436,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
         concluded_at=m.concluded_at,
         agenda=[
             {"order": a.order, "topic_id": a.topic_id, "title": a.topic.title, "step": a.topic.step}
-            for a in m.agenda.select_related("topic")
+            for a in AgendaItem.objects.filter(
+                community_id=m.community_id, meeting=m
+            ).select_related("topic")
         ],
         attendance=[
             {
@@ -444,7 +447,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
                 "mode": a.mode,
                 "proxy_name": a.proxy_name,
             }
-            for a in m.attendance.select_related("member__resident").order_by("member_id")
+            for a in Attendance.objects.filter(community_id=m.community_id, meeting=m)
+            .select_related("member__resident")
+            .order_by("member_id")
         ],
     )
     return out

@@ -20,8 +20,13 @@ from linli.deliberation.models import (
     CouncilMember,
     Deliberator,
     Meeting,
+    Objection,
+    ReviewNote,
     SupervisionReview,
     Topic,
+    TopicComment,
+    TopicEvidence,
+    TopicTransition,
 )
 from linli.deliberation.permissions import VIEW_ROLES, can_view_community_hall
 from linli.deliberation.services import _facts_of, thresholds_for
@@ -54,6 +59,34 @@ def topic_get_for(*, viewer: Any, pk: int) -> Topic:
     return topic
 
 
+@dataclass
+class TopicRecord:
+    """What the topic page and API show under a topic, each read filtered by the
+    topic's community (its tenant)."""
+
+    comments: QuerySet[TopicComment]
+    review_notes: QuerySet[ReviewNote]
+    objections: QuerySet[Objection]
+    history: QuerySet[TopicTransition]
+    action_items: QuerySet[ActionItem]
+    evidence_request_ids: list[int]
+
+
+def topic_record(topic: Topic) -> TopicRecord:
+    """Precondition: ``topic`` came from :func:`topic_get_for` (the viewer may see it)."""
+    scope = {"community_id": topic.community_id, "topic_id": topic.pk}
+    return TopicRecord(
+        comments=TopicComment.objects.filter(**scope).select_related("author"),
+        review_notes=ReviewNote.objects.filter(**scope).select_related("author"),
+        objections=Objection.objects.filter(**scope),
+        history=TopicTransition.objects.filter(**scope).select_related("actor"),
+        action_items=ActionItem.objects.filter(**scope),
+        evidence_request_ids=list(
+            TopicEvidence.objects.filter(**scope).values_list("request_id", flat=True)
+        ),
+    )
+
+
 def meeting_list_for(*, viewer: Any, upcoming_only: bool = False) -> QuerySet[Meeting]:
     ids = list(hall_communities_for(viewer=viewer).values_list("pk", flat=True))
     qs = Meeting.objects.filter(community_id__in=ids).select_related("council", "community")
@@ -72,9 +105,9 @@ def meeting_get_for(*, viewer: Any, pk: int) -> Meeting:
 def speaking_order(meeting: Meeting) -> list[CouncilMember]:
     """Certified deliberators speak first (SPEC §2), then other members by seniority."""
     members = list(
-        CouncilMember.objects.filter(council_id=meeting.council_id, is_active=True).select_related(
-            "resident"
-        )
+        CouncilMember.objects.filter(
+            community_id=meeting.community_id, council_id=meeting.council_id, is_active=True
+        ).select_related("resident")
     )
     certified = set(
         Deliberator.objects.filter(
@@ -102,9 +135,9 @@ def councils_for(*, viewer: Any, community: OrgUnit) -> list[CouncilView]:
     out = []
     for c in Council.objects.filter(community=community).order_by("kind"):
         members = list(
-            CouncilMember.objects.filter(council=c, is_active=True).select_related(
-                "resident__household__building", "organisation"
-            )
+            CouncilMember.objects.filter(
+                community_id=c.community_id, council=c, is_active=True
+            ).select_related("resident__household__building", "organisation")
         )
         out.append(
             CouncilView(

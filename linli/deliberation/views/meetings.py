@@ -20,6 +20,7 @@ from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _attempt
 from linli.deliberation import selectors, services
 from linli.deliberation.models import (
+    AgendaItem,
     Attendance,
     Council,
     CouncilMember,
@@ -59,7 +60,9 @@ def meeting_list(request: HttpRequest) -> HttpResponse:
 def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     m = selectors.meeting_get_for(viewer=request.user, pk=pk)
     manage = can_manage(request.user, m)
-    attendance = {a.member_id: a for a in m.attendance.all()}
+    attendance = {
+        a.member_id: a for a in Attendance.objects.filter(community_id=m.community_id, meeting=m)
+    }
     order = selectors.speaking_order(m)
     candidates = (
         Topic.objects.filter(
@@ -74,7 +77,9 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "deliberation/meeting_detail.html",
         {
             "m": m,
-            "agenda": m.agenda.select_related("topic"),
+            "agenda": AgendaItem.objects.filter(
+                community_id=m.community_id, meeting=m
+            ).select_related("topic"),
             "order": order,
             "rows": [(mem, attendance.get(mem.pk)) for mem in order],
             "modes": Attendance.Mode.choices,
@@ -147,7 +152,9 @@ def meeting_notice(request: HttpRequest, pk: int) -> HttpResponse:
 def meeting_attendance(request: HttpRequest, pk: int) -> HttpResponse:
     m = _meeting_for_post(request, pk)
     entries = []
-    for mem in CouncilMember.objects.filter(council_id=m.council_id, is_active=True):
+    for mem in CouncilMember.objects.filter(
+        community_id=m.community_id, council_id=m.council_id, is_active=True
+    ):
         mode = request.POST.get(f"mode_{mem.pk}", "")
         if mode:
             entries.append(

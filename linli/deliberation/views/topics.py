@@ -106,6 +106,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
     topic = selectors.topic_get_for(viewer=request.user, pk=pk)
     user = request.user
     manage = can_manage(user, topic)
+    record = selectors.topic_record(topic)
     step_index = STEPS.index(topic.step) if topic.step in STEPS else len(STEPS)  # type: ignore[arg-type]
     return render(
         request,
@@ -113,11 +114,11 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "t": topic,
             "steps": [(s, s.label, i < step_index, i == step_index) for i, s in enumerate(STEPS)],
-            "comments": topic.comments.select_related("author"),
-            "notes": topic.review_notes.select_related("author"),
-            "objections": topic.objections.all(),
-            "history": topic.transitions.select_related("actor"),
-            "actions": topic.action_items.all(),
+            "comments": record.comments,
+            "notes": record.review_notes,
+            "objections": record.objections,
+            "history": record.history,
+            "actions": record.action_items,
             # The buttons: exactly the moves the service would accept now.
             "next": [(TOPIC[a].target, TOPIC[a]) for a in TOPIC.available(user, topic)],
             "flags": TOPIC.flags(user, topic),
@@ -128,7 +129,7 @@ def topic_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "aspects": ReviewNote.Aspect.choices,
             "conclusions": ReviewNote.Conclusion.choices,
             "ballot_url": _ballot_url(topic),
-            "evidence": list(topic.evidence.values_list("request_id", flat=True)),
+            "evidence": record.evidence_request_ids,
             "now": timezone.localtime(),
         },
     )
