@@ -26,6 +26,11 @@ class Scope:
     resident_id: int | None = None
     household_id: int | None = None
     community_id: int | None = None  # the resident's own community
+    # community_ids_for() answers, per role set: a page asks several times (queue,
+    # menus, filters) and the answer cannot change within the request.
+    _communities: dict[tuple[str, ...], frozenset[int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def roles(self) -> set[str]:
@@ -51,7 +56,15 @@ class Scope:
         return any(unit_path.startswith(p) for p in self.paths_for(*roles))
 
     def community_ids_for(self, *roles: str) -> set[int]:
-        """Communities at or under the units held in ``roles`` (for tenant filters)."""
+        """Communities at or under the units held in ``roles`` (for tenant filters).
+        Read once per scope and role set."""
+        key = tuple(sorted(roles))
+        known = self._communities.get(key)
+        if known is None:
+            known = self._communities[key] = frozenset(self._community_ids_for(*roles))
+        return set(known)
+
+    def _community_ids_for(self, *roles: str) -> set[int]:
         if self.is_platform_admin:
             return set(OrgUnit.objects.filter(kind="community").values_list("pk", flat=True))
         paths = self.paths_for(*roles)

@@ -174,15 +174,13 @@ def staff_communities(*, viewer: Any) -> QuerySet[OrgUnit]:
     return OrgUnit.objects.filter(kind="community", pk__in=ids).order_by("path")
 
 
-def metrics_communities(*, viewer: Any) -> list[OrgUnit]:
+def metrics_communities(*, viewer: Any, among: list[OrgUnit] | None = None) -> list[OrgUnit]:
     """Communities whose request metrics the viewer may read: a role held at the
-    community or above (a grid worker's view is their grid queue, not the metrics)."""
+    community or above (a grid worker's view is their grid queue, not the metrics).
+    ``among``: the viewer's :func:`staff_communities` when the caller has them."""
     scope = scope_of(viewer)
-    return [
-        c
-        for c in staff_communities(viewer=viewer)
-        if scope.covers(c.path, *MANAGER_ROLES, Role.SUPERVISOR)
-    ]
+    pool = among if among is not None else staff_communities(viewer=viewer)
+    return [c for c in pool if scope.covers(c.path, *MANAGER_ROLES, Role.SUPERVISOR)]
 
 
 def buildings_in(community_id: int) -> QuerySet[Building]:

@@ -233,7 +233,11 @@ def queue(request: HttpRequest) -> HttpResponse:
     targets_community = next((c for c in communities if c.pk == filters.community), None) or (
         communities[0] if len(communities) == 1 else None
     )
-    grids = OrgUnit.objects.filter(kind="grid", parent__in=communities).order_by("path")
+    grids = (
+        OrgUnit.objects.filter(kind="grid", parent__in=communities)
+        .select_related("parent")
+        .order_by("path")
+    )
     query = g.copy()
     query.pop("page", None)
     return render(
@@ -249,8 +253,8 @@ def queue(request: HttpRequest) -> HttpResponse:
             "channels": Channel.choices,
             "targets": targets_for(targets_community) if targets_community else [],
             "query": query.urlencode(),
-            "can_record": staff_communities(viewer=request.user).exists(),
-            "can_metrics": bool(metrics_communities(viewer=request.user)),
+            "can_record": bool(communities),
+            "can_metrics": bool(metrics_communities(viewer=request.user, among=communities)),
             "now": timezone.now(),
         },
     )
