@@ -205,22 +205,29 @@ def world(db: Any) -> World:
     return w
 
 
-_AUDIT_TABLES = ("core_auditevent", "core_auditcheckpoint")
-_SQLITE_AUDIT_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS {t}_no_{op.lower()} BEFORE {op} ON {t} "
-    "BEGIN SELECT RAISE(ABORT, 'audit records are append-only'); END;"
-    for t in _AUDIT_TABLES
-    for op in ("UPDATE", "DELETE")
-]
+# Append-only guards (audit log, ledger entries) as the migrations created them, read
+# once from the SQLite schema, so they can be dropped for a flush and put back.
+_SQLITE_GUARDS: dict[str, str] = {}
+
+
+def _sqlite_guards(cur: Any) -> dict[str, str]:
+    if not _SQLITE_GUARDS:
+        cur.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            "AND (name LIKE '%_no_update' OR name LIKE '%_no_delete')"
+        )
+        _SQLITE_GUARDS.update(dict(cur.fetchall()))
+    return _SQLITE_GUARDS
 
 
 @pytest.fixture(autouse=True)
 def _audit_log_flushable(request: pytest.FixtureRequest) -> Any:
     """Let transactional tests (live_server, threads) clean up on SQLite.
 
-    Django empties tables after such a test with DELETE, which the append-only trigger
-    refuses. PostgreSQL uses TRUNCATE, which row triggers do not see. So on SQLite the
-    triggers are (re)created before every test and dropped just before the flush.
+    Django empties tables after such a test with DELETE, which the append-only triggers
+    (audit log, ledger entries) refuse. PostgreSQL uses TRUNCATE, which row triggers do
+    not see. So on SQLite the triggers are (re)created before every test and dropped
+    just before the flush.
     """
     marker = request.node.get_closest_marker("django_db")
     transactional = bool(
@@ -238,14 +245,17 @@ def _audit_log_flushable(request: pytest.FixtureRequest) -> Any:
 
     if connection.vendor == "sqlite":
         with connection.cursor() as cur:
-            for sql in _SQLITE_AUDIT_TRIGGERS:
-                cur.execute(sql)
+            guards = _sqlite_guards(cur)
+            cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            present = {r[0] for r in cur.fetchall()}
+            for name, sql in guards.items():
+                if name not in present:
+                    cur.execute(sql)
     yield
     if transactional and connection.vendor == "sqlite":
         with connection.cursor() as cur:
-            for t in _AUDIT_TABLES:
-                cur.execute(f"DROP TRIGGER IF EXISTS {t}_no_update")
-                cur.execute(f"DROP TRIGGER IF EXISTS {t}_no_delete")
+            for name in _SQLITE_GUARDS:
+                cur.execute(f'DROP TRIGGER IF EXISTS "{name}"')
 
 
 CHROMIUM = os.environ.get("LINLI_CHROMIUM", "/usr/bin/chromium")

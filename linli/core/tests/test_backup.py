@@ -17,7 +17,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 
-from linli.communities.models import Resident
+from linli.communities.models import OrgUnit, Resident
 from linli.core import audit
 from linli.core.backup import BackupError, read_manifest, restore
 
@@ -59,7 +59,7 @@ def _drop_target(url: str) -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_backup_restores_into_a_fresh_database_and_passes_every_check(tmp_path: Path) -> None:
-    call_command("seed_demo", households=200, quiet=True)
+    call_command("seed_demo", households=60, quiet=True)
     default_storage.save("requests/backup-probe.jpg", ContentFile(b"\xff\xd8probe"))
     audit.seal_all()
     dest = tmp_path / "bk"
@@ -83,15 +83,19 @@ def test_backup_restores_into_a_fresh_database_and_passes_every_check(tmp_path: 
 
 @pytest.mark.django_db(transaction=True)
 def test_damaged_backup_is_refused_before_anything_changes(tmp_path: Path) -> None:
-    call_command("seed_demo", households=60, quiet=True)
+    # Backups run outside any transaction (a command), so this test commits its data.
+    from linli.communities.services import orgunit_create
+
+    city = orgunit_create(kind="city", name="备份市", code="BK")
+    orgunit_create(kind="district", name="备份区", code="BK1", parent=city)
     dest = tmp_path / "bk"
     call_command("backup", str(dest))
     db_file = next(p for p in dest.iterdir() if p.name.startswith("database."))
     db_file.write_bytes(db_file.read_bytes()[:-10] + b"0123456789")
-    before = Resident.objects.count()
+    before = OrgUnit.objects.count()
     with pytest.raises(BackupError, match="checksum"):
         restore(dest, replace=True)
-    assert Resident.objects.count() == before
+    assert OrgUnit.objects.count() == before
     with pytest.raises(CommandError, match="not empty"):
         call_command("backup", str(dest))
     manifest = json.loads((dest / "manifest.json").read_text("utf-8"))
