@@ -81,6 +81,9 @@ class Transition[M: Model]:
     reason_required: bool = False
     # Message when ``who`` fails; defaults to "you may not <label> this".
     forbidden: str | Promise | None = None
+    # The audit event's action when it must keep an established name (a recount
+    # replays "voting.ballot_closed"); default "<machine name>.<action>".
+    audit_action: str | None = None
 
 
 def transition[M: Model](
@@ -93,6 +96,7 @@ def transition[M: Model](
     guard: Guard[M] | None = None,
     reason_required: bool = False,
     forbidden: str | Promise | None = None,
+    audit_action: str | None = None,
 ) -> Transition[M]:
     return Transition(
         action=action,
@@ -103,6 +107,7 @@ def transition[M: Model](
         guard=guard,
         reason_required=reason_required,
         forbidden=forbidden,
+        audit_action=audit_action,
     )
 
 
@@ -128,8 +133,12 @@ class Machine[M: Model]:
     )
     state_label: Callable[[M], str] | None = None
     table: dict[str, Transition[M]] = dc_field(init=False)
+    _tenanted: bool = dc_field(init=False, default=False)
 
     def __post_init__(self) -> None:
+        self._tenanted = any(
+            getattr(f, "column", None) == "community_id" for f in self.model._meta.concrete_fields
+        )
         self.table = {}
         for t in self.transitions:
             if t.action in self.table:
@@ -254,14 +263,20 @@ class Machine[M: Model]:
         if isinstance(err, NotFound | PermissionDenied):
             raise err  # who may act does not depend on the row's latest state
         t = self.table[action]
+        tenant = self.tenant(obj)
         with governed_write(
-            actor=actor, action=f"{self.name}.{action}", community_id=self.tenant(obj)
+            actor=actor, action=t.audit_action or f"{self.name}.{action}", community_id=tenant
         ) as w:
             if locked:
                 row = obj
             else:
                 qs = self.lock_queryset() if self.lock_queryset else self.model._default_manager
-                row = lock_row(qs.all(), obj.pk)
+                # The lock filters by the tenant too: with the data distributed by
+                # community, the row is then found on one node.
+                if tenant is not None and self._tenanted:
+                    row = lock_row(qs.all(), obj.pk, community_id=tenant)
+                else:
+                    row = lock_row(qs.all(), obj.pk)
                 self.check(actor, row, action, reason=reason)
             before = self.state_of(row)
             setattr(row, self.state_field, t.target)

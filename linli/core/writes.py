@@ -45,6 +45,9 @@ class Write:
     # Set False when the block decides there was nothing to record (e.g. a replay of
     # an idempotent request returned the earlier result).
     record: bool = True
+    # Write the event without naming anyone (a secret ballot's vote); otherwise the
+    # event names ``audit_actor`` if given, else the actor.
+    anonymous: bool = False
     audit_actor: Actor = None
     _after: list[Callable[[], None]] = field(default_factory=list)
     _messages: list[Message] = field(default_factory=list)
@@ -68,7 +71,22 @@ class Write:
             payload=payload,
         )
 
+    def record_now(self) -> None:
+        """Write the block's event now instead of at the end, for a write whose last
+        statement must come after the event (e.g. a re-check that takes a lock)."""
+        if self.record:
+            audit.record(
+                actor=self._event_actor(),
+                action=self.action,
+                target=self.target,
+                community_id=self.community_id,
+                payload=self.payload,
+            )
+            self.record = False
+
     def _event_actor(self) -> Actor:
+        if self.anonymous:
+            return None
         if self.audit_actor is not None:
             return self.audit_actor
         return self.actor if getattr(self.actor, "pk", None) else None
@@ -94,14 +112,7 @@ def governed_write(
     )
     with transaction.atomic():
         yield w
-        if w.record:
-            audit.record(
-                actor=w._event_actor(),
-                action=w.action,
-                target=w.target,
-                community_id=w.community_id,
-                payload=w.payload,
-            )
+        w.record_now()
         for m in w._messages:
             send_on_commit(m)
         for fn in w._after:
@@ -127,21 +138,33 @@ def lock_rows[M: Model](qs: QuerySet[M], pks: Iterable[Any]) -> dict[Any, M]:
     return {r.pk: r for r in rows}
 
 
-def share_lock(model: type[Model], pk: Any, columns: Sequence[str]) -> tuple[Any, ...] | None:
+def share_lock(
+    model: type[Model], pk: Any, columns: Sequence[str], **filters: Any
+) -> tuple[Any, ...] | None:
     """Read ``columns`` of one row and hold a ``FOR KEY SHARE`` lock on it until the
     transaction ends: many writers may hold it at once (casting votes), and a writer
     that takes ``FOR UPDATE`` on the row (closing the ballot) waits for all of them
     and is then seen by later ones. SQLite serialises writers anyway (IMMEDIATE
-    transactions), so there it is a plain read. Returns None when the row is missing."""
+    transactions), so there it is a plain read. ``filters`` are equality conditions on
+    further columns (e.g. ``community_id=…``). Returns None when the row is missing."""
     if not connection.in_atomic_block:
         raise RuntimeError("share_lock must run inside a transaction")
     table = connection.ops.quote_name(model._meta.db_table)
     fields = [model._meta.get_field(c) for c in columns]
     cols = ", ".join(connection.ops.quote_name(str(getattr(f, "column", f.name))) for f in fields)
     pk_col = connection.ops.quote_name(str(model._meta.pk.column))  # type: ignore[union-attr]
+    where = [f"{pk_col} = %s"]
+    params = [pk]
+    for name, value in filters.items():
+        f = model._meta.get_field(name)
+        where.append(f"{connection.ops.quote_name(str(getattr(f, 'column', f.name)))} = %s")
+        params.append(value)
     lock = " FOR KEY SHARE" if connection.vendor == "postgresql" else ""
     with connection.cursor() as cur:
-        cur.execute(f"SELECT {cols} FROM {table} WHERE {pk_col} = %s{lock}", [pk])  # noqa: S608
+        cur.execute(
+            f"SELECT {cols} FROM {table} WHERE {' AND '.join(where)}{lock}",  # noqa: S608
+            params,
+        )
         row = cur.fetchone()
     return tuple(row) if row is not None else None
 

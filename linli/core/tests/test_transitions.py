@@ -210,3 +210,29 @@ def test_lock_helpers(day: CalendarDay) -> None:
         assert set(rows) == {day.pk, other.pk} and len(ctx.captured_queries) == 1
         assert share_lock(CalendarDay, day.pk, ["kind", "name"]) == (H, "劳动节")
         assert share_lock(CalendarDay, 10**9, ["kind"]) is None
+
+
+def test_audit_action_record_now_and_anonymous(day: CalendarDay) -> None:
+    m: Machine[CalendarDay] = Machine(
+        name="calendar",
+        model=CalendarDay,
+        state_field="kind",
+        transitions=[transition("work", "调休", [H], W, who=is_boss, audit_action="cal.swapped")],
+        tenant=lambda d: None,
+    )
+    boss = User.objects.create(username="boss")
+    m.apply(actor=boss, obj=day, action="work")
+    assert AuditEvent.objects.get(action="cal.swapped").actor_id == boss.pk
+    with governed_write(actor=boss, action="t.secret", community_id=1) as w:
+        w.anonymous = True
+        w.record_now()
+        # A statement after the event (e.g. a lock-taking re-check) sees it written.
+        assert AuditEvent.objects.filter(action="t.secret").count() == 1
+    ev = AuditEvent.objects.get(action="t.secret")
+    assert ev.actor_id is None
+
+
+def test_share_lock_with_filters(day: CalendarDay) -> None:
+    with transaction.atomic():
+        assert share_lock(CalendarDay, day.pk, ["name"], kind=H) == ("劳动节",)
+        assert share_lock(CalendarDay, day.pk, ["name"], kind=W) is None
