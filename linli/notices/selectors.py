@@ -92,7 +92,9 @@ def notice_awareness(notice: Notice) -> Awareness:
     """
     audience = audience_residents(notice)
     readers = (
-        NoticeRead.objects.filter(notice=notice, resident__in=audience)
+        NoticeRead.objects.filter(
+            community_id=notice.community_id, notice=notice, resident__in=audience
+        )
         .values("resident")
         .distinct()
         .count()

@@ -47,16 +47,20 @@ def my_signup(*, viewer: Any, activity: Activity) -> SignUp | None:
     if rid is None:
         return None
     return (
-        SignUp.objects.filter(activity=activity, resident_id=rid)
+        SignUp.objects.filter(
+            community_id=activity.community_id, activity=activity, resident_id=rid
+        )
         .exclude(status="cancelled")
         .first()
     )
 
 
 def my_signups(*, viewer: Any) -> QuerySet[SignUp]:
-    rid = scope_of(viewer).resident_id
+    scope = scope_of(viewer)
     return (
-        SignUp.objects.filter(resident_id=rid or 0)
+        SignUp.objects.filter(
+            community_id=scope.community_id or 0, resident_id=scope.resident_id or 0
+        )
         .select_related("activity")
         .order_by("-created_at")
     )
@@ -66,7 +70,7 @@ def roster_for(*, viewer: Any, activity: Activity) -> QuerySet[SignUp]:
     if not can_check_in(viewer, activity):
         raise NotFound()
     return (
-        SignUp.objects.filter(activity=activity)
+        SignUp.objects.filter(community_id=activity.community_id, activity=activity)
         .exclude(status=SignUpStatus.CANCELLED)
         .select_related("resident__household__building")
         .order_by("status", "created_at", "id")

@@ -350,10 +350,13 @@ def signup_cancel(*, actor: Actor, signup: SignUp) -> SignUp:
 
 
 def checkin_token(activity: Activity) -> str:
-    return signing.dumps({"a": activity.pk}, salt=CHECKIN_SALT, compress=True)
+    # The community rides along so the scan's lookup is tenant-filtered.
+    return signing.dumps(
+        {"a": activity.pk, "c": activity.community_id}, salt=CHECKIN_SALT, compress=True
+    )
 
 
-def _token_activity_id(token: str) -> int:
+def _token_activity(token: str) -> tuple[int, int | None]:
     try:
         data = signing.loads(token, salt=CHECKIN_SALT, max_age=CHECKIN_MAX_AGE)
     except signing.BadSignature:
@@ -361,11 +364,14 @@ def _token_activity_id(token: str) -> int:
     pk = data.get("a") if isinstance(data, dict) else None
     if not isinstance(pk, int):
         raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token")
-    return pk
+    cid = data.get("c")
+    return pk, cid if isinstance(cid, int) else None  # codes issued before had no "c"
 
 
 def activity_from_token(token: str) -> Activity:
-    activity = Activity.objects.filter(pk=_token_activity_id(token)).first()
+    pk, cid = _token_activity(token)
+    qs = Activity.objects.filter(pk=pk)
+    activity = (qs.filter(community_id=cid) if cid is not None else qs).first()
     if activity is None:
         raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token")
     return activity
@@ -399,18 +405,16 @@ def check_in(*, actor: Actor, signup: SignUp) -> SignUp:
 
 def check_in_by_token(*, actor: Actor, token: str) -> SignUp:
     """The volunteer scans the code shown at the venue and checks themself in."""
-    activity_id = _token_activity_id(token)
+    activity_id, community_id = _token_activity(token)
     rid = scope_of(actor).resident_id
     if rid is None:
         raise PermissionDenied(_("请用居民账号扫码签到。"))
     # One read: the volunteer's live sign-up with its activity (the token's activity
     # must exist, else the code is as bad as a forged one).
-    s = (
-        SignUp.objects.select_related("activity")
-        .filter(activity_id=activity_id, resident_id=rid)
-        .exclude(status=SignUpStatus.CANCELLED)
-        .first()
-    )
+    qs = SignUp.objects.select_related("activity").filter(activity_id=activity_id, resident_id=rid)
+    if community_id is not None:
+        qs = qs.filter(community_id=community_id)
+    s = qs.exclude(status=SignUpStatus.CANCELLED).first()
     if s is None:
         if not Activity.objects.filter(pk=activity_id).exists():
             raise ValidationFailed(_("签到码无效或已过期。"), code="bad_token")
