@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 
+from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit, Resident
 from linli.core.errors import NotFound, ValidationFailed
 from linli.requests import catalog
@@ -199,22 +201,30 @@ def categories(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/", response={201: RequestOut})
 def create(request: HttpRequest, data: RequestIn) -> Status:
     cat = catalog.active_by_code(data.category)
+    channel = Channel.API if data.channel == "app" else data.channel
+    # The tenant is known before the building is read: the resident's own community
+    # (from the scope the token lookup loaded), or the one staff record for.
+    tenant = scope_of(request.user).community_id if channel == Channel.API else data.community_id
+    where = {"community_id": tenant} if tenant is not None else {}
     building = None
     if data.building_id is not None:
         building = (
             Building.objects.select_related("grid", "community", "property_company")
-            .filter(pk=data.building_id)
+            .filter(pk=data.building_id, **where)
             .first()
         )
         if building is None:
-            raise ValidationFailed("楼栋不存在。", field="building_id")
-    channel = Channel.API if data.channel == "app" else data.channel
+            raise ValidationFailed(_("所选楼栋不属于本社区。"), field="building_id")
     community = (
         OrgUnit.objects.filter(pk=data.community_id, kind="community").first()
         if (data.community_id)
         else None
     )
-    resident = Resident.objects.filter(pk=data.resident_id).first() if data.resident_id else None
+    resident = None
+    if data.resident_id:
+        resident = Resident.objects.filter(pk=data.resident_id, **where).first()
+        if resident is None:
+            raise ValidationFailed(_("所选居民不属于该社区。"), field="resident")
     req = svc.request_submit(
         actor=request.user,
         category=cat,
@@ -257,8 +267,6 @@ def queue(request: HttpRequest, q: Query[QueueQuery]) -> list[dict[str, Any]]:
 
 @router.get("/duplicates", response=list[DuplicateOut])
 def duplicates(request: HttpRequest, q: Query[DuplicateQuery]) -> list[dict[str, Any]]:
-    from linli.accounts.scope import scope_of
-
     community_id = scope_of(request.user).community_id
     if community_id is None:
         raise NotFound()

@@ -145,7 +145,11 @@ def request_queue_for(
 
 
 def timeline_for(*, viewer: Any, req: ServiceRequest) -> list[RequestEvent]:
-    qs = RequestEvent.objects.filter(request=req).select_related("actor").order_by("at", "id")
+    qs = (
+        RequestEvent.objects.filter(community_id=req.community_id, request=req)
+        .select_related("actor")
+        .order_by("at", "id")
+    )
     if not can_view_staff(viewer, req):
         qs = qs.filter(public=True)
     return list(qs)

@@ -194,7 +194,9 @@ def resident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     """Photos are served through the permission check, never from a public folder."""
     req = request_get_for(viewer=request.user, pk=pk)
-    ph = RequestPhoto.objects.filter(pk=photo_id, request=req).first()
+    ph = RequestPhoto.objects.filter(
+        pk=photo_id, community_id=req.community_id, request=req
+    ).first()
     if ph is None:
         raise NotFound()
     resp = FileResponse(ph.image.open("rb"), content_type=ph.content_type)
