@@ -172,11 +172,11 @@ def _require_voting_window(ballot: Ballot, now: datetime) -> None:
         raise Conflict(_("投票已截止，不能再投票。"), code="ballot_closed")
 
 
-def _recheck_open(ballot_id: int) -> None:
+def _recheck_open(ballot_id: int, community_id: int) -> None:
     """Last step of every vote write: hold FOR KEY SHARE on the ballot row until
     commit (many votes at once; a close's FOR UPDATE waits for them) and see the
     latest status — a close that committed first wins."""
-    row = share_lock(Ballot, ballot_id, ["status"])
+    row = share_lock(Ballot, ballot_id, ["status"], community_id=community_id)
     if row is None or row[0] != Ballot.Status.OPEN:
         raise Conflict(_("投票已结束，不能再投票。"), code="ballot_closed")
 
@@ -196,7 +196,7 @@ def _finish_vote(w: Write, ballot: Ballot, action: str, payload: dict[str, Any])
     """The end of every vote write: its audit event, then the ballot recheck as the
     last statement (FOR KEY SHARE until commit, see :func:`_recheck_open`)."""
     w.also(action=action, target=ballot, payload=payload)
-    _recheck_open(ballot.pk)
+    _recheck_open(ballot.pk, ballot.community_id)
 
 
 @contextmanager

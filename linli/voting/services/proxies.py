@@ -139,5 +139,5 @@ def proxy_revoke(*, actor: Actor, proxy: ProxyGrant, reason: str = "") -> ProxyG
                 target=ballot,
                 payload={"voter": voter_tag(ballot, proxy.voter_id), "reason": "proxy_revoked"},
             )
-        _recheck_open(ballot.pk)
+        _recheck_open(ballot.pk, ballot.community_id)
     return proxy
