@@ -15,6 +15,7 @@ from linli.communities.models import OrgUnit, Resident
 from linli.core.errors import NotFound, ValidationFailed
 from linli.ledger import selectors, services
 from linli.ledger.models import EarningClaim
+from linli.ledger.states import CLAIMS
 
 router = Router(tags=["ledger"])
 
@@ -110,6 +111,8 @@ class ClaimOut(Schema):
     amount: int
     status: str
     transaction_id: int | None
+    # What the caller may do with the claim now (from the claim state machine).
+    actions: list[str] = []
 
 
 class TrialOut(Schema):
@@ -126,9 +129,14 @@ def _tx(tx: Any) -> TxOut:
     return TxOut(id=tx.pk, kind=tx.kind, currency=tx.currency, idempotency_key=tx.idempotency_key)
 
 
-def _claim(c: EarningClaim) -> ClaimOut:
+def _claim(c: EarningClaim, viewer: Any = None) -> ClaimOut:
     return ClaimOut(
-        id=c.pk, kind=c.rule.kind, amount=c.amount, status=c.status, transaction_id=c.transaction_id
+        id=c.pk,
+        kind=c.rule.kind,
+        amount=c.amount,
+        status=c.status,
+        transaction_id=c.transaction_id,
+        actions=CLAIMS.available(viewer, c) if viewer is not None else [],
     )
 
 
@@ -194,7 +202,7 @@ def catalogue(request: HttpRequest) -> list[ItemOut]:
 def redeem(request: HttpRequest, body: RedeemIn) -> Status[VoucherOut]:
     item = selectors.item_get_for(viewer=request.user, pk=body.item_id)
     r = selectors.my_resident(request.user)
-    v = services.redeem(
+    v = services.item_redeem(
         actor=request.user,
         item=item,
         resident=r,
@@ -209,7 +217,7 @@ def redeem(request: HttpRequest, body: RedeemIn) -> Status[VoucherOut]:
 @router.post("/donate", response={201: TxOut})
 def donate(request: HttpRequest, body: DonateIn) -> Status[TxOut]:
     r = selectors.my_resident(request.user)
-    tx = services.donate(
+    tx = services.points_donate(
         actor=request.user,
         resident=r,
         points=body.points,
@@ -273,7 +281,7 @@ def claim_submit(request: HttpRequest, body: ClaimIn) -> Status[ClaimOut]:
 
 @router.get("/claims/pending", response=list[ClaimOut])
 def claims_pending(request: HttpRequest) -> list[ClaimOut]:
-    return [_claim(c) for c in selectors.claims_to_decide(viewer=request.user)]
+    return [_claim(c, request.user) for c in selectors.claims_to_decide(viewer=request.user)]
 
 
 def _claim_get(pk: int) -> EarningClaim:
@@ -289,12 +297,16 @@ def _claim_get(pk: int) -> EarningClaim:
 
 @router.post("/claims/{claim_id}/confirm", response=ClaimOut)
 def claim_confirm(request: HttpRequest, claim_id: int) -> ClaimOut:
-    return _claim(services.claim_confirm(actor=request.user, claim=_claim_get(claim_id)))
+    return _claim(
+        services.claim_confirm(actor=request.user, claim=_claim_get(claim_id)), request.user
+    )
 
 
 @router.post("/claims/{claim_id}/approve", response=ClaimOut)
 def claim_approve(request: HttpRequest, claim_id: int) -> ClaimOut:
-    return _claim(services.claim_approve(actor=request.user, claim=_claim_get(claim_id)))
+    return _claim(
+        services.claim_approve(actor=request.user, claim=_claim_get(claim_id)), request.user
+    )
 
 
 @router.get("/trial-balance/{community_id}", response=TrialOut)

@@ -43,7 +43,7 @@ def recompute(community_id: int | None = None) -> Report:
     entries = Entry.objects.all()
     if community_id is not None:
         accs = accs.filter(community_id=community_id)
-        entries = entries.filter(account__community_id=community_id)
+        entries = entries.filter(community_id=community_id)
     sums = dict(entries.values("account_id").annotate(s=Sum(SIGNED)).values_list("account_id", "s"))
     last_ids = entries.values("account_id").annotate(m=models_max()).values_list("m", flat=True)
     last = dict(

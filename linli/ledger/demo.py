@@ -116,7 +116,7 @@ def seed(ctx: DemoContext) -> None:
             )[0]
             on = today - timedelta(days=rng.randint(1, 330))
             n += 1
-            services.award(
+            services.earning_award(
                 actor=worker,
                 resident=r,
                 kind=kind,
@@ -131,7 +131,7 @@ def seed(ctx: DemoContext) -> None:
                 elder = rng.choice(elders)
                 if elder.pk == r.pk:
                     continue
-                services.award(
+                services.earning_award(
                     actor=worker,
                     resident=r,
                     kind=EarnKind.TIMEBANK_SERVICE,
@@ -142,7 +142,7 @@ def seed(ctx: DemoContext) -> None:
                 )
     # The demo login is a steady volunteer: one service a month for a year (level A+).
     for m in range(12):
-        services.award(
+        services.earning_award(
             actor=worker,
             resident=demo_resident,
             kind=EarnKind.VOLUNTEER_SERVICE,
@@ -158,7 +158,7 @@ def seed(ctx: DemoContext) -> None:
         bal = services.resident_account(r, "points").balance
         affordable = [it for it in items if it.price_points <= bal and not it.min_level]
         if affordable and rng.random() < 0.5:
-            services.redeem(
+            services.item_redeem(
                 actor=r.user,
                 item=rng.choice(affordable),
                 resident=r,
@@ -166,7 +166,7 @@ def seed(ctx: DemoContext) -> None:
             )
         bal = services.resident_account(r, "points").balance
         if bal >= 20 and rng.random() < 0.3:
-            services.donate(
+            services.points_donate(
                 actor=r.user,
                 resident=r,
                 points=rng.choice([10, 20, bal // 2 or 1]),
@@ -176,7 +176,7 @@ def seed(ctx: DemoContext) -> None:
     donor = max(active[1:], key=lambda x: services.resident_account(x, "points").balance)
     bal = services.resident_account(donor, "points").balance
     if bal:
-        services.donate(
+        services.points_donate(
             actor=donor.user, resident=donor, points=bal, idempotency_key="demo:donate:big"
         )
     for j, r in enumerate(active[5:11]):

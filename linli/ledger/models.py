@@ -310,7 +310,7 @@ class ClaimStatus(models.TextChoices):
 
 class EarningClaim(BaseModel):
     """A request to earn points/hours under a rule, moving through
-    :data:`linli.ledger.services.CLAIM_TRANSITIONS`."""
+    :data:`linli.ledger.states.CLAIMS`."""
 
     community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="earning_claims")
     rule = models.ForeignKey(EarningRule, on_delete=models.PROTECT, related_name="claims")

@@ -31,11 +31,10 @@ from linli.ledger.models import (
 from linli.ledger.permissions import (
     MANAGER_ROLES,
     STAFF_ROLES,
-    can_approve_claim,
-    can_confirm_claim,
     can_view_account,
     can_view_trial_balance,
 )
+from linli.ledger.states import APPROVE, CLAIMS, CONFIRM
 
 
 def my_resident(viewer: Any) -> Resident:
@@ -93,7 +92,11 @@ def statement_for(*, viewer: Any, account: Account) -> QuerySet[Entry]:
     """Entries of one account, newest first, each with its running balance."""
     if not can_view_account(viewer, account):
         raise NotFound()
-    return Entry.objects.filter(account=account).select_related("transaction").order_by("-id")
+    return (
+        Entry.objects.filter(community_id=account.community_id, account=account)
+        .select_related("transaction")
+        .order_by("-id")
+    )
 
 
 def accounts_for(
@@ -153,7 +156,8 @@ def active_rules(community_id: int) -> QuerySet[EarningRule]:
 
 
 def claims_to_decide(*, viewer: Any) -> list[EarningClaim]:
-    """Claims the viewer may approve (staff) or confirm (recipient / their grid worker)."""
+    """Claims the viewer may approve (staff) or confirm (recipient / their grid worker),
+    each with ``actions`` from :data:`linli.ledger.states.CLAIMS`."""
     scope = scope_of(viewer)
     cids = scope.community_ids_for(*STAFF_ROLES, "social_org")
     q = Q(community_id__in=cids)
@@ -169,9 +173,11 @@ def claims_to_decide(*, viewer: Any) -> list[EarningClaim]:
     )
     out = []
     for c in qs:
-        if (c.status == ClaimStatus.AWAITING_APPROVAL and can_approve_claim(viewer, c)) or (
-            c.status == ClaimStatus.AWAITING_CONFIRMATION and can_confirm_claim(viewer, c)
-        ):
+        # The buttons come from the claim machine, so a page never offers an action the
+        # service would refuse (``c.actions``: the actions this viewer may take now).
+        actions = CLAIMS.available(viewer, c)
+        if CONFIRM in actions or APPROVE in actions:
+            c.actions = actions  # type: ignore[attr-defined]
             out.append(c)
     return out
 

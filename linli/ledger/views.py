@@ -28,7 +28,6 @@ from linli.ledger.models import (
     AccountKind,
     Approver,
     CatalogueItem,
-    ClaimStatus,
     Currency,
     EarningClaim,
     EarnKind,
@@ -42,6 +41,7 @@ from linli.ledger.permissions import (
     can_reverse,
     can_view_trial_balance,
 )
+from linli.ledger.states import CONFIRM
 
 
 def new_key() -> str:
@@ -136,7 +136,7 @@ def redeem(request: HttpRequest, pk: int) -> HttpResponse:
     key = request.POST.get("idempotency_key", "")
     if _attempt(
         request,
-        lambda: services.redeem(
+        lambda: services.item_redeem(
             actor=request.user, item=item, resident=resident, idempotency_key=key
         ),
         _("兑换成功，请在“我的兑换券”中查看兑换码。"),
@@ -160,7 +160,7 @@ def donate(request: HttpRequest) -> HttpResponse:
         points = request.POST.get("points", "")
         if _attempt(
             request,
-            lambda: services.donate(
+            lambda: services.points_donate(
                 actor=request.user, resident=wallet.resident, points=points, idempotency_key=key
             ),
             _("感谢您的爱心捐赠！"),
@@ -191,7 +191,7 @@ def timebank(request: HttpRequest) -> HttpResponse:
             "to_confirm": [
                 c
                 for c in selectors.claims_to_decide(viewer=request.user)
-                if c.status == ClaimStatus.AWAITING_CONFIRMATION
+                if CONFIRM in getattr(c, "actions", ())
             ],
         },
     )
@@ -484,7 +484,7 @@ def transaction_reverse(request: HttpRequest, pk: int) -> HttpResponse:
     tx = selectors.transaction_detail_for(viewer=request.user, pk=pk)
     if request.method == "POST":
         try:
-            services.reverse(
+            services.transaction_reverse(
                 actor=request.user,
                 tx=tx,
                 reason=request.POST.get("reason", ""),
@@ -500,7 +500,7 @@ def transaction_reverse(request: HttpRequest, pk: int) -> HttpResponse:
         "ledger/transaction.html",
         {
             "tx": tx,
-            "entries": list(tx.entries.all()),
+            "entries": list(tx.entries.filter(community_id=tx.community_id)),
             "reversal": selectors.reversal_of(tx),
             "can_reverse": can_reverse(request.user, tx),
             "key": new_key(),

@@ -32,7 +32,6 @@ from linli.ledger.services.corrections import (
     transaction_reverse,
 )
 from linli.ledger.services.earning import (
-    CLAIM_TRANSITIONS,
     _rule,
     award,
     cap_room,
@@ -77,8 +76,10 @@ from linli.ledger.services.posting import (
     transaction_post,
 )
 from linli.ledger.services.timebank import hours_spend, hours_transfer
+from linli.ledger.states import CLAIM_TRANSITIONS, CLAIMS
 
 __all__ = [
+    "CLAIMS",
     "CLAIM_TRANSITIONS",
     "ELDERLY_AGE",
     "MAX_AMOUNT",

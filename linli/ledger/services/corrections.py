@@ -62,7 +62,9 @@ def transaction_reverse(
                 raise Conflict(_("该交易已冲正。"), code="already_reversed")
             if tx.kind == TxKind.REDEEM:
                 _void_redemption(actor, tx)
-            entries = list(tx.entries.select_related("account"))
+            entries = list(
+                tx.entries.filter(community_id=tx.community_id).select_related("account")
+            )
             legs = [Leg(e.account_id, -e.signed) for e in entries]
             lifetime: dict[int, int] = {}
             if tx.kind == TxKind.EARN:

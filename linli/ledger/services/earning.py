@@ -16,7 +16,6 @@ from linli.communities.models import OrgUnit, Resident, SpecialGroup
 from linli.core import audit
 from linli.core.errors import (
     Conflict,
-    InvalidTransition,
     PermissionDenied,
     ValidationFailed,
 )
@@ -35,9 +34,7 @@ from linli.ledger.models import (
     TxKind,
 )
 from linli.ledger.permissions import (
-    can_approve_claim,
     can_award,
-    can_confirm_claim,
     can_manage_ledger,
     is_ledger_staff,
 )
@@ -57,6 +54,7 @@ from linli.ledger.services.posting import (
     settings_for,
     transaction_post,
 )
+from linli.ledger.states import APPROVE, CLAIMS, CONFIRM, REJECT
 
 # --------------------------------------------------------------------------- rules
 
@@ -155,26 +153,6 @@ def settings_save(*, actor: Any, community: OrgUnit, **values: int) -> LedgerSet
 # --------------------------------------------------------------------------- earning
 
 
-CLAIM_TRANSITIONS: dict[str, set[str]] = {
-    ClaimStatus.AWAITING_CONFIRMATION: {
-        ClaimStatus.AWAITING_APPROVAL,
-        ClaimStatus.APPROVED,
-        ClaimStatus.REJECTED,
-    },
-    ClaimStatus.AWAITING_APPROVAL: {ClaimStatus.APPROVED, ClaimStatus.REJECTED},
-    ClaimStatus.APPROVED: set(),
-    ClaimStatus.REJECTED: set(),
-}
-
-
-def _move(claim: EarningClaim, to: str) -> None:
-    if to not in CLAIM_TRANSITIONS[claim.status]:
-        raise InvalidTransition(
-            _("该申请当前状态为“%(s)s”，不能再处理。") % {"s": claim.get_status_display()}
-        )
-    claim.status = to
-
-
 def _rule(community_id: int, kind: str) -> EarningRule:
     if kind not in EarnKind.values:
         raise ValidationFailed(_("未知的积分类别。"), field="kind")
@@ -263,7 +241,7 @@ def _credit_message(claim: EarningClaim) -> Message | None:
 
 
 def _approve(
-    claim: EarningClaim, actor: Actor, w: Write | None = None, *, memo: str = ""
+    claim: EarningClaim, actor: Actor, w: Write | None = None, *, memo: str = "", save: bool = True
 ) -> EarningClaim:
     """Post the claim and mark it approved. Precondition: inside atomic, permission
     checked, the claim row locked (or just created) in an approvable state.
@@ -310,7 +288,10 @@ def _approve(
     )
     claim.transaction = tx
     claim.decided_by = actor if getattr(actor, "pk", None) else None  # type: ignore[assignment]
-    claim.save(update_fields=["status", "transaction", "decided_by", "updated_at"])
+    if save:
+        claim.save(update_fields=["status", "transaction", "decided_by", "updated_at"])
+    if w is not None:
+        w.payload["to"] = ClaimStatus.APPROVED
     msg = _credit_message(claim)
     if msg is not None:
         if w is not None:
@@ -371,7 +352,9 @@ def claim_submit(
         if rule.recipient_must_confirm
         else ClaimStatus.AWAITING_APPROVAL
     )
-    with transaction.atomic():
+    with governed_write(
+        actor=actor, action="ledger.claim_submitted", community_id=resident.community_id
+    ) as w:
         claim = EarningClaim.objects.create(
             community_id=resident.community_id,
             rule=rule,
@@ -381,90 +364,45 @@ def claim_submit(
             description=description[:200],
             service_date=service_date,
             status=status,
-            submitted_by=actor,
+            submitted_by=actor,  # type: ignore[misc]
         )
-        audit.record(
-            actor=actor,
-            action="ledger.claim_submitted",
-            target=claim,
-            community_id=claim.community_id,
-            payload={
-                "kind": kind,
-                "amount": amount,
-                "recipient": recipient.pk if recipient else None,
-            },
-        )
+        w.target = claim
+        w.payload.update(kind=kind, amount=amount, recipient=recipient.pk if recipient else None)
         if status == ClaimStatus.AWAITING_APPROVAL and not rule.approver_roles:
-            _approve(claim, actor)
+            _approve(claim, actor, w)
+            w.payload.pop("to", None)
     return claim
 
 
-def claim_confirm(*, actor: Any, claim: EarningClaim) -> EarningClaim:
-    if scope_of(actor).resident_id == claim.resident_id:
-        raise PermissionDenied(_("不能确认自己提供的服务。"), code="self_confirm")
-    if not can_confirm_claim(actor, claim):
-        raise PermissionDenied()
-    with transaction.atomic():
-        claim = (
-            EarningClaim.objects.select_for_update()
-            .select_related("rule", "resident")
-            .get(pk=claim.pk)
-        )
-        if claim.status != ClaimStatus.AWAITING_CONFIRMATION:
-            raise InvalidTransition(_("该服务已确认或已处理。"))
-        claim.confirmed_by = actor
-        audit.record(
-            actor=actor,
-            action="ledger.claim_confirmed",
-            target=claim,
-            community_id=claim.community_id,
-        )
-        if claim.rule.approver_roles:
-            _move(claim, ClaimStatus.AWAITING_APPROVAL)
-            claim.save(update_fields=["status", "confirmed_by", "updated_at"])
-        else:
-            claim.save(update_fields=["confirmed_by", "updated_at"])
-            _approve(claim, actor)
-    return claim
+def claim_confirm(*, actor: Actor, claim: EarningClaim) -> EarningClaim:
+    """The person served (or their grid worker) confirms; with no approver on the rule
+    the claim is approved and posted in the same step."""
+
+    def effects(row: EarningClaim, w: Write) -> None:
+        row.confirmed_by = actor  # type: ignore[assignment]
+        if not row.rule.approver_roles:
+            _approve(row, actor, w, save=False)
+
+    return CLAIMS.apply(actor=actor, obj=claim, action=CONFIRM, effects=effects)
 
 
-def claim_approve(*, actor: Any, claim: EarningClaim) -> EarningClaim:
-    if not can_approve_claim(actor, claim):
-        raise PermissionDenied()
-    with transaction.atomic():
-        claim = (
-            EarningClaim.objects.select_for_update()
-            .select_related("rule", "resident")
-            .get(pk=claim.pk)
-        )
-        if claim.status != ClaimStatus.AWAITING_APPROVAL:
-            raise InvalidTransition(
-                _("该申请当前状态为“%(s)s”，不能审核。") % {"s": claim.get_status_display()}
-            )
-        _approve(claim, actor)
-    return claim
+def claim_approve(*, actor: Actor, claim: EarningClaim) -> EarningClaim:
+    """An approver (per the rule) posts the claim; never the earner."""
+
+    def effects(row: EarningClaim, w: Write) -> None:
+        _approve(row, actor, w, save=False)
+
+    return CLAIMS.apply(actor=actor, obj=claim, action=APPROVE, effects=effects)
 
 
-def claim_reject(*, actor: Any, claim: EarningClaim, reason: str) -> EarningClaim:
-    if not (can_approve_claim(actor, claim) or can_confirm_claim(actor, claim)):
-        raise PermissionDenied()
+def claim_reject(*, actor: Actor, claim: EarningClaim, reason: str) -> EarningClaim:
     reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed(_("请填写驳回理由。"), field="reason")
-    with transaction.atomic():
-        claim = EarningClaim.objects.select_for_update().get(pk=claim.pk)
-        _move(claim, ClaimStatus.REJECTED)
-        claim.reason = reason[:200]
-        claim.decided_by = actor
-        claim.save(update_fields=["status", "reason", "decided_by", "updated_at"])
-        audit.record(
-            actor=actor,
-            action="ledger.claim_rejected",
-            target=claim,
-            community_id=claim.community_id,
-            payload={"reason": claim.reason},
-        )
-    return claim
+
+    def effects(row: EarningClaim, w: Write) -> None:
+        row.reason = reason[:200]
+        row.decided_by = actor  # type: ignore[assignment]
+
+    return CLAIMS.apply(actor=actor, obj=claim, action=REJECT, reason=reason, effects=effects)
 
 
 class _NothingLeft(Exception):
@@ -517,7 +455,7 @@ def earning_award(
             if tx is None:
                 w.record = False
                 return EarningClaim.objects.filter(
-                    community_id=cid, transaction=replayed(key, rhash)
+                    community_id=cid, transaction=replayed(key, rhash, cid)
                 ).first()
             books = lock_books(
                 community_id=cid,

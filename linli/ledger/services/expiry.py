@@ -68,7 +68,7 @@ def _expire_account(account_id: int, cutoff: datetime, actor: Any) -> int:
         acc = lock_accounts(account_id)[account_id]
         if acc.balance <= 0:
             return 0
-        entries = Entry.objects.filter(account_id=account_id)
+        entries = Entry.objects.filter(community_id=acc.community_id, account_id=account_id)
         old = entries.filter(side=Side.CREDIT, created_at__lt=cutoff).aggregate(s=Sum("amount"))
         out = entries.filter(side=Side.DEBIT).aggregate(s=Sum("amount"))
         due = min(acc.balance, max(0, int(old["s"] or 0) - int(out["s"] or 0)))

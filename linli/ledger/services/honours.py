@@ -70,7 +70,7 @@ def points_donate(
         )
         if tx is None:
             w.record = False
-            return replayed(key, rhash)
+            return replayed(key, rhash, cid)
         books = lock_books(
             community_id=cid,
             currency=Currency.POINTS,

@@ -147,8 +147,11 @@ def request_hash(**parts: Any) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _existing(key: str, rhash: str) -> LedgerTransaction | None:
-    tx = LedgerTransaction.objects.filter(idempotency_key=key).first()
+def _existing(key: str, rhash: str, community_id: int | None = None) -> LedgerTransaction | None:
+    qs = LedgerTransaction.objects.filter(idempotency_key=key)
+    if community_id is not None:
+        qs = qs.filter(community_id=community_id)
+    tx = qs.first()
     if tx is not None and tx.request_hash != rhash:
         raise Conflict(
             _("该请求编号已用于另一笔不同的操作，请刷新页面后重试。"), code="idempotency_mismatch"
@@ -229,12 +232,16 @@ def insert_transaction(
     return tx
 
 
-def replayed(key: str, rhash: str) -> LedgerTransaction:
+def replayed(key: str, rhash: str, community_id: int | None = None) -> LedgerTransaction:
     """The transaction that already holds ``key`` (after :func:`insert_transaction`
     found it taken); a different request under the same key is refused."""
-    tx = _existing(key, rhash)
-    if tx is None:  # pragma: no cover - the key was just seen taken
-        raise Conflict(_("请求冲突，请重试。"), code="idempotency_race")
+    tx = _existing(key, rhash, community_id)
+    if tx is None:
+        # The key is held, but by another community's transaction: not this request's.
+        raise Conflict(
+            _("该请求编号已用于另一笔不同的操作，请刷新页面后重试。"),
+            code="idempotency_mismatch",
+        )
     return tx
 
 

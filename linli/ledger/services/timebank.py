@@ -93,7 +93,7 @@ def hours_transfer(
         )
         if tx is None:
             w.record = False
-            return replayed(key, rhash)
+            return replayed(key, rhash, cid)
         books = lock_books(
             community_id=cid,
             currency=Currency.MINUTES,

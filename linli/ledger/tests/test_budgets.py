@@ -29,7 +29,22 @@ EARN_BUDGET = 10
 def count(fn: Any) -> tuple[Any, list[str]]:
     with CaptureQueriesContext(connection) as ctx:
         out = fn()
-    return out, [q["sql"] for q in ctx.captured_queries]
+    sql = [q["sql"] for q in ctx.captured_queries]
+    assert_tenant_filtered(sql)
+    return out, sql
+
+
+def assert_tenant_filtered(sql: list[str]) -> None:
+    """Every statement on a ledger table names the tenant (``community_id`` in the
+    WHERE clause, or as a column of the INSERT), so it can be routed by community."""
+    for q in sql:
+        if "ledger_" not in q:
+            continue
+        head, _sep, where = q.partition(" WHERE ")
+        if q.startswith("INSERT"):
+            assert "community_id" in head, q
+        else:
+            assert "community_id" in where, q
 
 
 def test_hours_transfer_budget(world: Any, rules: Any, family: Any) -> None:

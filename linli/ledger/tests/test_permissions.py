@@ -6,11 +6,13 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.utils import timezone
 
+from linli.core.errors import DomainError
 from linli.ledger import permissions as p
-from linli.ledger import services
-from linli.ledger.models import EarnKind
+from linli.ledger import services, states
+from linli.ledger.models import ClaimStatus, EarnKind
 from linli.volunteers import permissions as vp
 from linli.volunteers import services as vs
 
@@ -114,3 +116,65 @@ def test_matrix(world: Any, objs: Any, role: str) -> None:
     assert p.can_view_account(u, objs["account"]) == (role in TRIAL | AWARD | {"resident"})
     assert vp.can_create_activity(u, c) == (role in CREATE_ACTIVITY)
     assert vp.can_check_in(u, objs["activity"]) == (role in CHECK_IN)
+
+
+# Who may take each action of the claim machine, per claim, whatever the state; the
+# state part comes from the table itself (``CLAIMS[action].sources``).
+CLAIMS = states.CLAIMS
+CLAIM_WHO = {
+    "garbage": {
+        states.CONFIRM: set(),
+        states.APPROVE: APPROVE_GARBAGE,
+        states.REJECT: APPROVE_GARBAGE,
+    },
+    "mutual": {
+        states.CONFIRM: CONFIRM,
+        states.APPROVE: APPROVE_MUTUAL,
+        states.REJECT: APPROVE_MUTUAL | CONFIRM,
+    },
+}
+SERVICES = {
+    states.CONFIRM: lambda u, c: services.claim_confirm(actor=u, claim=c),
+    states.APPROVE: lambda u, c: services.claim_approve(actor=u, claim=c),
+    states.REJECT: lambda u, c: services.claim_reject(actor=u, claim=c, reason="不符合规则"),
+}
+
+
+class _Undo(Exception):
+    pass
+
+
+def _accepted(fn: Any) -> bool:
+    """Run a service and roll it back: True if it accepted the action."""
+    try:
+        with transaction.atomic():
+            fn()
+            raise _Undo
+    except _Undo:
+        return True
+    except DomainError:
+        return False
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_claim_machine_matrix(world: Any, objs: Any, role: str) -> None:
+    """Role × claim × state × action, driven by the claim machine's table; the real
+    services accept exactly what the machine (and so the page's buttons) offers."""
+    u = world.user(role)
+    assert set(CLAIMS.table) == set(SERVICES) == set(CLAIM_WHO["mutual"])
+    for name, who in CLAIM_WHO.items():
+        claim = objs[name]
+        real = claim.status
+        for state in ClaimStatus.values:
+            claim.status = state
+            for action, t in CLAIMS.table.items():
+                expected = state in t.sources and role in who[action]
+                assert CLAIMS.can(u, claim, action) == expected, (name, state, action)
+            offered = CLAIMS.available(u, claim)
+            assert offered == [a for a in CLAIMS.table if CLAIMS.can(u, claim, a)]
+        claim.status = real
+        for action, call in SERVICES.items():
+            claim.refresh_from_db()
+            may = CLAIMS.can(u, claim, action)
+            accepted = _accepted(lambda call=call, claim=claim: call(u, claim))
+            assert accepted == may, (name, action)
