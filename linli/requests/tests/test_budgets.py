@@ -82,6 +82,7 @@ def test_api_accept_budget_with_bearer_token(world: Any, cats: Any, submit: Any)
     assert out["reporter_name"] == "张三"  # staff see who reported it
     req.refresh_from_db()
     assert req.status == "accepted" and req.accepted_at is not None
+    print("accept statements:", len(ctx.captured_queries))
     assert len(ctx.captured_queries) <= ACCEPT_BUDGET, _show(ctx)
 
 
@@ -102,4 +103,5 @@ def test_api_dispatch_budget_with_bearer_token(world: Any, cats: Any, submit: An
         )
     assert r.status_code == 200, r.content
     assert r.json()["status"] == "dispatched" and r.json()["assignee"] == world.department.name
+    print("dispatch statements:", len(ctx.captured_queries))
     assert len(ctx.captured_queries) <= ACCEPT_BUDGET, _show(ctx)
