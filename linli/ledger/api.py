@@ -284,28 +284,23 @@ def claims_pending(request: HttpRequest) -> list[ClaimOut]:
     return [_claim(c, request.user) for c in selectors.claims_to_decide(viewer=request.user)]
 
 
-def _claim_get(pk: int) -> EarningClaim:
-    c = (
-        EarningClaim.objects.select_related("rule", "resident__grid", "recipient__grid")
-        .filter(pk=pk)
-        .first()
-    )
-    if c is None:
-        raise NotFound()
-    return c
-
-
 @router.post("/claims/{claim_id}/confirm", response=ClaimOut)
 def claim_confirm(request: HttpRequest, claim_id: int) -> ClaimOut:
     return _claim(
-        services.claim_confirm(actor=request.user, claim=_claim_get(claim_id)), request.user
+        services.claim_confirm(
+            actor=request.user, claim=selectors.claim_get_for(viewer=request.user, pk=claim_id)
+        ),
+        request.user,
     )
 
 
 @router.post("/claims/{claim_id}/approve", response=ClaimOut)
 def claim_approve(request: HttpRequest, claim_id: int) -> ClaimOut:
     return _claim(
-        services.claim_approve(actor=request.user, claim=_claim_get(claim_id)), request.user
+        services.claim_approve(
+            actor=request.user, claim=selectors.claim_get_for(viewer=request.user, pk=claim_id)
+        ),
+        request.user,
     )
 
 

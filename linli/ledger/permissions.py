@@ -83,6 +83,38 @@ def owns_account(user: Any, account: Any) -> bool:
 
 
 @rules.predicate
+def staff_sees_account(user: Any, account: Any) -> bool:
+    """Staff of the community see its shared accounts (funds, organisations); a
+    resident's or household's account only the grid worker of that person's grid, so a
+    grid worker cannot browse every neighbour's statement in the community.
+    (Managers and oversight are granted separately.)"""
+    if account is None:
+        return False
+    if account.resident_id is not None:
+        path = account.resident.grid.path
+    elif account.household_id is not None:
+        path = account.household.building.grid.path
+    else:
+        return _in(user, account, *STAFF_ROLES)
+    return _in(user, account, Role.GRID_WORKER) and scope_of(user).covers(path, Role.GRID_WORKER)
+
+
+@rules.predicate
+def can_view_claim_pred(user: Any, claim: Any) -> bool:
+    """Who may know a claim exists: the earner, the person served, staff and oversight
+    of its community, anyone who may decide it. Everyone else (another community's
+    staff) gets "not found", the same as for an id that does not exist."""
+    if claim is None:
+        return False
+    rid = scope_of(user).resident_id
+    if rid is not None and rid in (claim.resident_id, claim.recipient_id):
+        return True
+    if _in(user, claim, *STAFF_ROLES, Role.SOCIAL_ORG, *OVERSIGHT_ROLES):
+        return True
+    return bool(can_approve_claim_pred(user, claim) or can_confirm_claim_pred(user, claim))
+
+
+@rules.predicate
 def can_use_voucher_pred(user: Any, voucher: Any) -> bool:
     if voucher is None:
         return False
@@ -124,7 +156,8 @@ def can_confirm_claim_pred(user: Any, claim: Any) -> bool:
 
 
 can_manage_ledger = manages_ledger
-can_view_account = owns_account | manages_ledger | is_ledger_staff | oversees_ledger
+can_view_account = owns_account | manages_ledger | staff_sees_account | oversees_ledger
+can_view_claim = can_view_claim_pred
 can_view_trial_balance = manages_ledger | oversees_ledger
 can_award = manages_ledger | is_ledger_staff
 can_reverse = is_secretary

@@ -32,6 +32,7 @@ from linli.ledger.permissions import (
     MANAGER_ROLES,
     STAFF_ROLES,
     can_view_account,
+    can_view_claim,
     can_view_trial_balance,
 )
 from linli.ledger.states import APPROVE, CLAIMS, CONFIRM
@@ -82,10 +83,27 @@ def credit_level_for_resident(resident_id: int) -> str:
 
 
 def account_get_for(*, viewer: Any, pk: int) -> Account:
-    acc = Account.objects.select_related("community", "resident").filter(pk=pk).first()
+    acc = (
+        Account.objects.select_related("community", "resident__grid", "household__building__grid")
+        .filter(pk=pk)
+        .first()
+    )
     if acc is None or not can_view_account(viewer, acc):
         raise NotFound()
     return acc
+
+
+def claim_get_for(*, viewer: Any, pk: int) -> EarningClaim:
+    """A claim the viewer may know about; another community's claim is "not found",
+    exactly like an id that does not exist (no 403 that would confirm it exists)."""
+    claim = (
+        EarningClaim.objects.select_related("rule", "resident__grid", "recipient__grid")
+        .filter(pk=pk)
+        .first()
+    )
+    if claim is None or not can_view_claim(viewer, claim):
+        raise NotFound()
+    return claim
 
 
 def statement_for(*, viewer: Any, account: Account) -> QuerySet[Entry]:

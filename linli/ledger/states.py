@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from linli.core.transitions import Machine, transition
 from linli.ledger.models import ClaimStatus, EarningClaim
-from linli.ledger.permissions import can_approve_claim, can_confirm_claim
+from linli.ledger.permissions import can_approve_claim, can_confirm_claim, can_view_claim
 
 CONFIRM = "confirm"
 APPROVE = "approve"
@@ -53,6 +53,8 @@ CLAIMS: Machine[EarningClaim] = Machine(
             reason_required=True,
         ),
     ],
+    # Another community's claim is "not found" to the services too, not "forbidden".
+    visible=can_view_claim,
     lock_queryset=lambda: EarningClaim.objects.select_related(
         "rule", "resident__grid", "recipient__grid"
     ),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
-from io import BytesIO
 from typing import Any
 
 from django.contrib import messages
@@ -21,6 +20,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
 from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.exports import xlsx_response
 from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _attempt
 from linli.ledger import selectors, services
@@ -29,7 +29,6 @@ from linli.ledger.models import (
     Approver,
     CatalogueItem,
     Currency,
-    EarningClaim,
     EarnKind,
     HonourKind,
     ItemKind,
@@ -89,19 +88,16 @@ def statement(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _statement_xlsx(account: Any, entries: Any) -> HttpResponse:
-    from openpyxl import Workbook
-
-    wb = Workbook()
-    ws = wb.active
-    assert ws is not None
-    ws.title = "statement"
+    """Through the shared export helper: a memo a resident typed (``=HYPERLINK(…)``)
+    arrives as text, never as a live formula."""
     hours = account.currency == Currency.MINUTES
-    ws.append([_("时间"), _("类型"), _("摘要"), _("收入"), _("支出"), _("余额"), _("流水号")])
-    for e in entries.iterator(chunk_size=2000):
-        amount: Any = e.amount / 60 if hours else e.amount
-        bal: Any = e.balance_after / 60 if hours else e.balance_after
-        ws.append(
-            [
+
+    def rows() -> Any:
+        yield [_("时间"), _("类型"), _("摘要"), _("收入"), _("支出"), _("余额"), _("流水号")]
+        for e in entries.iterator(chunk_size=2000):
+            amount: Any = e.amount / 60 if hours else e.amount
+            bal: Any = e.balance_after / 60 if hours else e.balance_after
+            yield [
                 timezone.localtime(e.created_at).strftime("%Y-%m-%d %H:%M"),
                 e.transaction.get_kind_display(),
                 e.transaction.memo,
@@ -110,15 +106,8 @@ def _statement_xlsx(account: Any, entries: Any) -> HttpResponse:
                 bal,
                 e.transaction_id,
             ]
-        )
-    buf = BytesIO()
-    wb.save(buf)
-    resp = HttpResponse(
-        buf.getvalue(),
-        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    resp["Content-Disposition"] = f'attachment; filename="statement-{account.pk}.xlsx"'
-    return resp
+
+    return xlsx_response([("statement", rows())], f"statement-{account.pk}.xlsx")
 
 
 @login_required
@@ -297,13 +286,7 @@ def claims(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def claim_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    claim = (
-        EarningClaim.objects.select_related("rule", "resident__grid", "recipient__grid")
-        .filter(pk=pk)
-        .first()
-    )
-    if claim is None:
-        raise NotFound()
+    claim = selectors.claim_get_for(viewer=request.user, pk=pk)
     action = request.POST.get("action")
     if action == "confirm":
         _attempt(

@@ -42,6 +42,9 @@ MANAGE = {"worker", "secretary", "platform_admin"}
 TRIAL = MANAGE | {"street_officer", "supervisor"}
 AWARD = MANAGE | {"grid_worker", "grid2_worker"}
 REVERSE = {"secretary", "platform_admin"}
+# 张三's statement: 张三, managers and oversight, and the grid worker of 张三's grid only
+# (not the grid-2 worker of the same community: issue 9, finding 13).
+VIEW_ACCOUNT = TRIAL | {"grid_worker", "resident"}
 # Garbage rule approvers: grid workers of the earner's grid (resident lives in grid 1).
 APPROVE_GARBAGE = {"grid_worker", "platform_admin"}
 # Mutual aid approvers: community staff; never the earner.
@@ -113,7 +116,7 @@ def test_matrix(world: Any, objs: Any, role: str) -> None:
     assert p.can_approve_claim(u, objs["garbage"]) == (role in APPROVE_GARBAGE)
     assert p.can_approve_claim(u, objs["mutual"]) == (role in APPROVE_MUTUAL)
     assert p.can_confirm_claim(u, objs["mutual"]) == (role in CONFIRM)
-    assert p.can_view_account(u, objs["account"]) == (role in TRIAL | AWARD | {"resident"})
+    assert p.can_view_account(u, objs["account"]) == (role in VIEW_ACCOUNT)
     assert vp.can_create_activity(u, c) == (role in CREATE_ACTIVITY)
     assert vp.can_check_in(u, objs["activity"]) == (role in CHECK_IN)
 
