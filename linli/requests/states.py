@@ -52,6 +52,9 @@ REOPEN_WINDOW = timedelta(days=7)
 
 _clock: ContextVar[datetime | None] = ContextVar("requests_clock", default=None)
 _note: ContextVar[str | None] = ContextVar("requests_note", default=None)
+# The community of the request being changed: ``machine.apply`` re-reads the row
+# through :func:`lock_queryset`, which then filters by the tenant too.
+_tenant: ContextVar[int | None] = ContextVar("requests_tenant", default=None)
 
 
 def now() -> datetime:
@@ -60,15 +63,20 @@ def now() -> datetime:
 
 
 @contextmanager
-def at(when: datetime, *, note: str | None = None) -> Iterator[None]:
-    """Run a service step at ``when``; ``note`` is the timeline text of the transition."""
+def at(
+    when: datetime, *, note: str | None = None, community_id: int | None = None
+) -> Iterator[None]:
+    """Run a service step at ``when``; ``note`` is the timeline text of the transition,
+    ``community_id`` the tenant the row is locked within."""
     t1 = _clock.set(when)
     t2 = _note.set(note)
+    t3 = _tenant.set(community_id)
     try:
         yield
     finally:
         _clock.reset(t1)
         _note.reset(t2)
+        _tenant.reset(t3)
 
 
 # ---------------------------------------------------------------- who
@@ -142,8 +150,13 @@ def _history(
 
 def lock_queryset() -> QuerySet[ServiceRequest]:
     """How a request is re-read under its lock: everything the predicates, guards,
-    notifications and the API response read, in one statement."""
-    return ServiceRequest.objects.select_related(
+    notifications and the API response read, in one statement; within the tenant
+    when the service named it (:func:`at`)."""
+    qs = ServiceRequest.objects.all()
+    tenant = _tenant.get()
+    if tenant is not None:
+        qs = qs.filter(community_id=tenant)
+    return qs.select_related(
         "category",
         "community",
         "grid",

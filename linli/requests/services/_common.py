@@ -195,7 +195,7 @@ def _transition(
             effects(row, w)
         deadlines.refresh(row, now=now)
 
-    with st.at(now, note=note):
+    with st.at(now, note=note, community_id=request.community_id):
         return st.machine.apply(
             actor=actor,
             obj=request,
