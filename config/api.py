@@ -17,6 +17,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from linli.accounts.services import api_token_user
 from linli.core.errors import DomainError
+from linli.core.middleware import invalid_characters
 
 
 class CookieSessionAuth(SessionAuth):
@@ -70,6 +71,10 @@ def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
 def _out_of_range(request: HttpRequest, exc: Exception) -> HttpResponse:
     # An id or offset beyond what the database stores (e.g. 10**30) is bad input,
     # not a server fault; nothing was written (the request's transaction rolled back).
+    if isinstance(exc, DataError) and "NUL" in str(exc):
+        # PostgreSQL refused a NUL byte in text: say so, not "number out of range".
+        err = invalid_characters()
+        return api.create_response(request, err.as_dict(), status=err.status)
     return api.create_response(
         request, {"code": "out_of_range", "message": _("数值超出允许范围。")}, status=400
     )

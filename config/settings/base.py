@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "axes",
     "django_htmx",
     "django_tasks_db",
+    # django-ninja's own copy of Swagger UI (static/ninja/, pinned with the package):
+    # /api/v1/docs then loads it from our origin, as the CSP requires, not from a CDN.
+    "ninja",
     "linli.core",
     "linli.accounts",
     "linli.communities",
@@ -44,10 +47,12 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "linli.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "linli.core.middleware.InvalidCharactersMiddleware",
     "linli.core.middleware.NumberRangeMiddleware",
     "linli.core.middleware.DomainErrorMiddleware",
     "axes.middleware.AxesMiddleware",
@@ -135,6 +140,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": ["'self'"],
         "frame-ancestors": ["'none'"],
         "form-action": ["'self'"],
+        "base-uri": ["'self'"],
     }
 }
 
