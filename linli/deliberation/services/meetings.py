@@ -8,6 +8,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,6 +39,26 @@ Step = Topic.Step
 
 def _aware(dt: datetime) -> datetime:
     return dt if timezone.is_aware(dt) else dt.replace(tzinfo=LOCAL_TZ)
+
+
+_HTTP_URL = URLValidator(schemes=["http", "https"])
+
+
+def clean_online_url(raw: str) -> str:
+    """The meeting link every resident is shown as a link: only an http(s) address
+    (``javascript:``, ``data:`` and the like would run in the reader's browser)."""
+    url = (raw or "").strip()
+    if not url:
+        return ""
+    if len(url) > 200:
+        raise ValidationFailed(_("会议链接太长（最多200个字符）。"), field="online_url")
+    try:
+        _HTTP_URL(url)
+    except DjangoValidationError:
+        raise ValidationFailed(
+            _("会议链接只能是以 http:// 或 https:// 开头的网址。"), field="online_url"
+        ) from None
+    return url
 
 
 def _lock_meeting(meeting: Meeting) -> Meeting:
@@ -72,6 +94,7 @@ def meeting_schedule(
         raise ValidationFailed(_("未知的会议形式。"), field="mode")
     if mode in (MeetingMode.ONLINE, MeetingMode.HYBRID) and not online_url.strip():
         raise ValidationFailed(_("线上会议必须提供会议链接。"), field="online_url")
+    online_url = clean_online_url(online_url)
     if mode in (MeetingMode.IN_PERSON, MeetingMode.HYBRID) and not location.strip():
         raise ValidationFailed(_("线下会议必须填写地点。"), field="location")
     with governed_write(
@@ -114,6 +137,7 @@ def meeting_series_create(
         raise ValidationFailed(_("会议时长应在15分钟到8小时之间。"), field="duration_minutes")
     if mode not in MeetingMode.values:
         raise ValidationFailed(_("未知的会议形式。"), field="mode")
+    online_url = clean_online_url(online_url)
     with governed_write(
         actor=actor, action="deliberation.series_create", community_id=council.community_id
     ) as w:
