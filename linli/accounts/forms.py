@@ -29,4 +29,9 @@ class LoginForm(AuthenticationForm):
 class PrivacyForm(forms.ModelForm):
     class Meta:
         model = PrivacySetting
-        fields = ["show_name_publicly", "phone_visibility", "skills_visibility"]
+        fields = [
+            "show_name_publicly",
+            "phone_visibility",
+            "skills_visibility",
+            "hall_of_fame_consent",
+        ]

@@ -17,7 +17,6 @@ from linli.accounts.models import (
     Membership,
     Role,
     SensitiveAccessGrant,
-    SensitiveScope,
     User,
 )
 from linli.accounts.scope import build_scope, forget_scope
@@ -78,38 +77,15 @@ def membership_grant(
 
 def sensitive_grant_create(
     *, actor: Any, grantee: User, community: OrgUnit, scope: str, reason: str, days: int
-) -> SensitiveAccessGrant:
-    """The community secretary approves a time-limited read of sensitive data."""
-    if not can_grant_sensitive(actor, community):
-        raise NotFound()
-    if scope not in SensitiveScope.values:
-        raise ValidationFailed(_("授权范围无效。"), field="scope")
-    reason = (reason or "").strip()
-    if len(reason) < 4:
-        raise ValidationFailed(_("请说明用途（至少 4 个字）。"), field="reason")
-    if not 1 <= days <= MAX_GRANT_DAYS:
-        raise ValidationFailed(
-            _("授权天数须在 1 到 %(n)d 天之间。") % {"n": MAX_GRANT_DAYS}, field="days"
-        )
-    now = timezone.now()
-    with transaction.atomic():
-        grant = SensitiveAccessGrant.objects.create(
-            grantee=grantee,
-            community=community,
-            scope=scope,
-            reason=reason,
-            granted_by=actor,
-            starts_at=now,
-            expires_at=now + timedelta(days=days),
-        )
-        audit.record(
-            actor=actor,
-            action="sensitive.grant",
-            target=grant,
-            community_id=community.pk,
-            payload={"grantee": grantee.pk, "scope": scope, "days": days, "reason": reason},
-        )
-    return grant
+) -> Any:
+    """Ask for a time-limited read of sensitive data. Since issue 9 this only files a
+    request (``communities.SensitiveGrantRequest``): the grant exists once another
+    authorised person approves it (``communities.services.sensitive_grant_approve``)."""
+    from linli.communities.services import sensitive_grant_request
+
+    return sensitive_grant_request(
+        actor=actor, grantee=grantee, community=community, scope=scope, reason=reason, days=days
+    )
 
 
 def sensitive_grant_revoke(*, actor: Any, grant: SensitiveAccessGrant) -> SensitiveAccessGrant:

@@ -43,6 +43,6 @@ class CommunitiesConfig(AppConfig):
                 "staff",
                 90,
                 "🔐",
-                visible=lambda u: scope_of(u).has_role(Role.SECRETARY),
+                visible=lambda u: scope_of(u).has_role(Role.SECRETARY, Role.STREET_OFFICER),
             )
         )

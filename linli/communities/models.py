@@ -322,6 +322,13 @@ class PrivacySetting(BaseModel):
     skills_visibility = models.CharField(
         _("技能特长可见范围"), max_length=12, choices=Visibility.choices, default="neighbours"
     )
+    # The public 社区名人堂 needs no login: a resident appears there only if they agreed.
+    hall_of_fame_consent = models.BooleanField(_("同意在社区名人堂展示"), default=False)
+    # A short code the resident gives a neighbour who served them (time bank), so
+    # nobody has to search residents by name. Made when first shown to its owner.
+    share_code = models.CharField(
+        _("时间银行服务码"), max_length=8, null=True, blank=True, unique=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("隐私设置")
@@ -329,3 +336,63 @@ class PrivacySetting(BaseModel):
 
     def __str__(self) -> str:
         return f"privacy:{self.resident_id}"
+
+
+class SensitiveGrantRequest(BaseModel):
+    """A request for a time-limited sensitive-data grant (四眼原则).
+
+    A secretary asks; the grant (``accounts.SensitiveAccessGrant``) exists only once a
+    *different* authorised person — another secretary of the community or a street
+    officer covering it — approves. Nobody may ask for themself, and neither the
+    requester nor the grantee may approve. Pending or refused requests open nothing.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("已拒绝")
+
+    community = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="sensitive_grant_requests"
+    )
+    grantee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    scope = models.CharField(_("范围"), max_length=10)
+    reason = models.CharField(_("用途说明"), max_length=200)
+    days = models.PositiveSmallIntegerField(_("有效天数"))
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    status = models.CharField(
+        _("状态"), max_length=10, choices=Status.choices, default="pending", db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    grant = models.OneToOneField(
+        "accounts.SensitiveAccessGrant",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="request",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("敏感数据授权申请")
+        verbose_name_plural = _("敏感数据授权申请")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(grantee=models.F("requested_by")), name="grant_request_not_self"
+            ),
+            models.CheckConstraint(
+                condition=Q(decided_by__isnull=True)
+                | (~Q(decided_by=models.F("requested_by")) & ~Q(decided_by=models.F("grantee"))),
+                name="grant_request_other_approver",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"grant-request:{self.pk}:{self.status}"

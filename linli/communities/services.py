@@ -15,11 +15,13 @@ from linli.communities.models import (
     OrgUnit,
     PrivacySetting,
     Resident,
+    SensitiveGrantRequest,
     SpecialGroup,
 )
 from linli.communities.permissions import can_edit_resident, current_grant, manages_community
 from linli.core import audit
-from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
+from linli.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from linli.core.writes import governed_write, lock_row
 
 
 def orgunit_create(*, kind: str, name: str, code: str, parent: OrgUnit | None = None) -> OrgUnit:
@@ -155,6 +157,11 @@ def sensitive_read(*, actor: Any, resident: Resident, field: str) -> Any:
     return value
 
 
+PRIVACY_FIELDS = frozenset(
+    {"show_name_publicly", "phone_visibility", "skills_visibility", "hall_of_fame_consent"}
+)
+
+
 def privacy_update(*, actor: Any, resident: Resident, **choices: Any) -> PrivacySetting:
     """A resident sets the visibility of their own optional data."""
     from linli.accounts.scope import scope_of
@@ -168,7 +175,7 @@ def privacy_update(*, actor: Any, resident: Resident, **choices: Any) -> Privacy
     with transaction.atomic():
         setting, _created = PrivacySetting.objects.get_or_create(resident=resident)
         for k, v in choices.items():
-            if k in {"show_name_publicly", "phone_visibility", "skills_visibility"}:
+            if k in PRIVACY_FIELDS:
                 setattr(setting, k, v)
         setting.save()
         audit.record(
@@ -184,3 +191,232 @@ def privacy_update(*, actor: Any, resident: Resident, **choices: Any) -> Privacy
 def community_assert_manageable(*, actor: Any, community: OrgUnit) -> None:
     if community.kind != OrgUnit.Kind.COMMUNITY or not manages_community(actor, community):
         raise NotFound()
+
+
+# --------------------------------------------------------------------------- grants
+# Sensitive-data access needs two people (四眼原则): a secretary asks, another
+# authorised person approves, and only then does a SensitiveAccessGrant exist.
+
+GRANT_APPROVER_ROLES = ("secretary", "street_officer")
+
+
+def grant_grantee_queryset(*, community_ids: list[int]) -> Any:
+    """Staff who can use a grant in these communities: grid workers, community workers
+    and secretaries whose unit is the community or one of its grids. Staff of other
+    communities, organisation roles and residents are never offered."""
+    from django.db.models import Q
+
+    from linli.accounts.models import Membership, User
+    from linli.communities.permissions import ROSTER_VIEW_ROLES
+
+    paths = list(
+        OrgUnit.objects.filter(pk__in=community_ids, kind="community").values_list(
+            "path", flat=True
+        )
+    )
+    if not paths:
+        return User.objects.none()
+    under = Q(pk__in=[])
+    for p in paths:
+        under |= Q(unit__path__startswith=p)
+    roles = [r for r in ROSTER_VIEW_ROLES if r != "street_officer"]
+    return User.objects.filter(
+        is_active=True,
+        pk__in=Membership.objects.active().filter(under, role__in=roles).values("user_id"),
+    ).order_by("display_name", "username")
+
+
+def can_approve_grant(actor: Any, community: OrgUnit) -> bool:
+    from linli.accounts.scope import scope_of
+
+    return scope_of(actor).covers(community.path, *GRANT_APPROVER_ROLES)
+
+
+def sensitive_grant_request(
+    *, actor: Any, grantee: Any, community: OrgUnit, scope: str, reason: str, days: int
+) -> SensitiveGrantRequest:
+    """A secretary asks for a time-limited grant for a member of their community's
+    staff. The request opens nothing until another authorised person approves it."""
+    from linli.accounts.models import SensitiveScope
+    from linli.accounts.services import MAX_GRANT_DAYS
+    from linli.communities.permissions import can_grant_sensitive
+
+    if not can_grant_sensitive(actor, community) or community.kind != OrgUnit.Kind.COMMUNITY:
+        raise NotFound()
+    if grantee is None or grantee.pk == actor.pk:
+        raise PermissionDenied(
+            _("不能为自己申请敏感数据授权，请由其他负责人为您申请。"), code="self_grant"
+        )
+    if scope not in SensitiveScope.values:
+        raise ValidationFailed(_("授权范围无效。"), field="scope")
+    reason = (reason or "").strip()
+    if len(reason) < 4:
+        raise ValidationFailed(_("请说明用途（至少 4 个字）。"), field="reason")
+    if not 1 <= days <= MAX_GRANT_DAYS:
+        raise ValidationFailed(
+            _("授权天数须在 1 到 %(n)d 天之间。") % {"n": MAX_GRANT_DAYS}, field="days"
+        )
+    if not grant_grantee_queryset(community_ids=[community.pk]).filter(pk=grantee.pk).exists():
+        raise ValidationFailed(_("只能授权给本社区的工作人员。"), field="grantee")
+    with governed_write(
+        actor=actor, action="sensitive.grant_request", community_id=community.pk
+    ) as w:
+        req = SensitiveGrantRequest.objects.create(
+            community=community,
+            grantee=grantee,
+            scope=scope,
+            reason=reason,
+            days=days,
+            requested_by=actor,
+        )
+        w.target = req
+        w.payload.update({"grantee": grantee.pk, "scope": scope, "days": days, "reason": reason})
+    return req
+
+
+def _decidable(actor: Any, req: SensitiveGrantRequest) -> SensitiveGrantRequest:
+    if not can_approve_grant(actor, req.community):
+        raise NotFound()
+    if actor.pk in (req.requested_by_id, req.grantee_id):
+        raise PermissionDenied(
+            _("授权须由申请人和被授权人以外的另一位负责人审批。"), code="self_approval"
+        )
+    locked = lock_row(
+        SensitiveGrantRequest.objects.select_related("community"),
+        req.pk,
+        community_id=req.community_id,
+    )
+    if locked.status != SensitiveGrantRequest.Status.PENDING:
+        raise Conflict(_("该申请已处理。"), code="already_decided")
+    return locked
+
+
+def sensitive_grant_approve(*, actor: Any, request: SensitiveGrantRequest) -> Any:
+    """Another secretary of the community or a street officer covering it approves:
+    the grant starts now and runs for the requested days."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linli.accounts.models import SensitiveAccessGrant
+
+    with governed_write(
+        actor=actor, action="sensitive.grant_approve", community_id=request.community_id
+    ) as w:
+        req = _decidable(actor, request)
+        now = timezone.now()
+        grant = SensitiveAccessGrant.objects.create(
+            grantee_id=req.grantee_id,
+            community_id=req.community_id,
+            scope=req.scope,
+            reason=req.reason,
+            granted_by_id=req.requested_by_id,
+            starts_at=now,
+            expires_at=now + timedelta(days=req.days),
+        )
+        req.status = SensitiveGrantRequest.Status.APPROVED
+        req.decided_by = actor
+        req.decided_at = now
+        req.grant = grant
+        req.save(update_fields=["status", "decided_by", "decided_at", "grant", "updated_at"])
+        w.target = req
+        w.payload.update(
+            {
+                "grant": grant.pk,
+                "grantee": req.grantee_id,
+                "requested_by": req.requested_by_id,
+                "scope": req.scope,
+                "days": req.days,
+            }
+        )
+    request.status, request.grant = req.status, grant
+    return grant
+
+
+def sensitive_grant_refuse(
+    *, actor: Any, request: SensitiveGrantRequest, reason: str = ""
+) -> SensitiveGrantRequest:
+    from django.utils import timezone
+
+    with governed_write(
+        actor=actor, action="sensitive.grant_refuse", community_id=request.community_id
+    ) as w:
+        req = _decidable(actor, request)
+        req.status = SensitiveGrantRequest.Status.REFUSED
+        req.decided_by = actor
+        req.decided_at = timezone.now()
+        req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
+        w.target = req
+        w.payload.update({"reason": (reason or "").strip()[:200]})
+    return req
+
+
+def grant_requests_to_decide(*, viewer: Any) -> Any:
+    """Pending requests the viewer may approve (never their own nor ones for them)."""
+    from linli.accounts.scope import scope_of
+
+    ids = scope_of(viewer).community_ids_for(*GRANT_APPROVER_ROLES)
+    return (
+        SensitiveGrantRequest.objects.filter(
+            community_id__in=ids, status=SensitiveGrantRequest.Status.PENDING
+        )
+        .exclude(requested_by_id=viewer.pk)
+        .exclude(grantee_id=viewer.pk)
+        .select_related("grantee", "requested_by", "community")
+        .order_by("created_at")
+    )
+
+
+# --------------------------------------------------------------------------- share code
+
+_CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+
+
+def share_code_for(*, actor: Any, resident: Resident) -> str:
+    """The resident's own time-bank service code, made on first use. Only the
+    resident sees it (on their time-bank page) and gives it to whoever served them."""
+    import secrets
+
+    from django.db import IntegrityError
+
+    from linli.accounts.scope import scope_of
+
+    if scope_of(actor).resident_id != resident.pk:
+        raise NotFound()
+    setting, _created = PrivacySetting.objects.get_or_create(resident=resident)
+    if setting.share_code:
+        return setting.share_code
+    for _attempt in range(5):
+        code = "".join(secrets.choice(_CODE_ALPHABET) for _i in range(6))
+        try:
+            with transaction.atomic():
+                n = PrivacySetting.objects.filter(pk=setting.pk, share_code__isnull=True).update(
+                    share_code=code
+                )
+        except IntegrityError:
+            continue
+        if n:
+            return code
+        setting.refresh_from_db(fields=["share_code"])
+        if setting.share_code:
+            return setting.share_code
+    raise Conflict(_("暂时无法生成服务码，请稍后再试。"))
+
+
+def resident_by_share_code(*, viewer: Any, code: str) -> Resident | None:
+    """The resident of the viewer's community who gave this code, or None. The only
+    way a resident finds another resident to record a service: no name search."""
+    from linli.accounts.scope import scope_of
+
+    scope = scope_of(viewer)
+    code = (code or "").strip().upper()
+    if not code or scope.community_id is None or scope.resident_id is None or len(code) > 8:
+        return None
+    return (
+        Resident.objects.filter(
+            community_id=scope.community_id, is_active=True, privacy__share_code=code
+        )
+        .exclude(pk=scope.resident_id)
+        .select_related("privacy", "household__building")
+        .first()
+    )

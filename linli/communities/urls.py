@@ -11,4 +11,6 @@ urlpatterns = [
     path("export/", views_import.roster_export, name="roster_export"),
     path("grants/", views_grants.grant_list, name="grant_list"),
     path("grants/<int:pk>/revoke/", views_grants.grant_revoke, name="grant_revoke"),
+    path("grants/requests/<int:pk>/approve/", views_grants.grant_approve, name="grant_approve"),
+    path("grants/requests/<int:pk>/refuse/", views_grants.grant_refuse, name="grant_refuse"),
 ]

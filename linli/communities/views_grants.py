@@ -10,10 +10,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from linli.accounts.models import Membership, Role, SensitiveAccessGrant, SensitiveScope, User
+from linli.accounts.models import Role, SensitiveAccessGrant, SensitiveScope, User
 from linli.accounts.scope import scope_of
-from linli.accounts.services import MAX_GRANT_DAYS, sensitive_grant_create, sensitive_grant_revoke
-from linli.communities.models import OrgUnit
+from linli.accounts.services import MAX_GRANT_DAYS, sensitive_grant_revoke
+from linli.communities.models import OrgUnit, SensitiveGrantRequest
+from linli.communities.services import (
+    GRANT_APPROVER_ROLES,
+    grant_grantee_queryset,
+    grant_requests_to_decide,
+    sensitive_grant_approve,
+    sensitive_grant_refuse,
+    sensitive_grant_request,
+)
 from linli.core.errors import DomainError, NotFound
 
 
@@ -34,38 +42,93 @@ def _secretary_communities(user: object) -> list[int]:
 
 @login_required
 def grant_list(request: HttpRequest) -> HttpResponse:
+    """Secretaries ask for grants for their own community's staff; another secretary of
+    the community or a street officer covering it approves them here."""
     community_ids = _secretary_communities(request.user)
-    if not community_ids:
+    approver_ids = sorted(scope_of(request.user).community_ids_for(*GRANT_APPROVER_ROLES))
+    if not approver_ids:
         raise NotFound()
-    form = GrantForm(request.POST or None)
-    form.fields["community"].queryset = OrgUnit.objects.filter(pk__in=community_ids)  # type: ignore[attr-defined]
-    form.fields["grantee"].queryset = User.objects.filter(  # type: ignore[attr-defined]
-        pk__in=Membership.objects.active()
-        .filter(unit__path__startswith="/")
-        .exclude(role=Role.RESIDENT)
-        .values("user_id")
-    ).order_by("display_name")
+    form = None
     status = 200
-    if request.method == "POST":
-        if form.is_valid():
-            try:
-                sensitive_grant_create(actor=request.user, **form.cleaned_data)
-                messages.success(request, _("已授权。"))
-                return redirect("communities:grant_list")
-            except DomainError as exc:
-                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
-        status = 400
+    if community_ids:
+        form = GrantForm(request.POST or None)
+        form.fields["community"].queryset = OrgUnit.objects.filter(pk__in=community_ids)  # type: ignore[attr-defined]
+        # Only staff of the secretary's own communities, never the secretary themself.
+        form.fields["grantee"].queryset = grant_grantee_queryset(  # type: ignore[attr-defined]
+            community_ids=community_ids
+        ).exclude(pk=request.user.pk)
+        if request.method == "POST":
+            if form.is_valid():
+                try:
+                    sensitive_grant_request(actor=request.user, **form.cleaned_data)
+                    messages.success(
+                        request, _("授权申请已提交，须由另一位社区书记或街道干部批准后生效。")
+                    )
+                    return redirect("communities:grant_list")
+                except DomainError as exc:
+                    form.add_error(
+                        exc.field if exc.field in form.fields else None, str(exc.message)
+                    )
+            status = 400
+    elif request.method == "POST":
+        raise NotFound()
     grants = (
-        SensitiveAccessGrant.objects.filter(community_id__in=community_ids)
-        .select_related("grantee", "granted_by", "community")
+        SensitiveAccessGrant.objects.filter(community_id__in=approver_ids)
+        .select_related("grantee", "granted_by", "community", "request__decided_by")
         .order_by("-created_at")[:200]
     )
+    requests_ = (
+        SensitiveGrantRequest.objects.filter(community_id__in=approver_ids)
+        .exclude(status=SensitiveGrantRequest.Status.APPROVED)
+        .select_related("grantee", "requested_by", "decided_by", "community")
+        .order_by("-created_at")[:100]
+    )
+    to_decide = {r.pk for r in grant_requests_to_decide(viewer=request.user)}
     return render(
         request,
         "communities/grant_list.html",
-        {"form": form, "grants": grants, "now": timezone.now()},
+        {
+            "form": form,
+            "grants": grants,
+            "requests": requests_,
+            "to_decide": to_decide,
+            "can_revoke": set(community_ids),
+            "now": timezone.now(),
+        },
         status=status,
     )
+
+
+def _request_for(request: HttpRequest, pk: int) -> SensitiveGrantRequest:
+    ids = scope_of(request.user).community_ids_for(*GRANT_APPROVER_ROLES)
+    req = (
+        SensitiveGrantRequest.objects.filter(pk=pk, community_id__in=ids)
+        .select_related("community")
+        .first()
+    )
+    if req is None:
+        raise NotFound()
+    return req
+
+
+@login_required
+@require_POST
+def grant_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    sensitive_grant_approve(actor=request.user, request=_request_for(request, pk))
+    messages.success(request, _("已批准，授权即时生效。"))
+    return redirect("communities:grant_list")
+
+
+@login_required
+@require_POST
+def grant_refuse(request: HttpRequest, pk: int) -> HttpResponse:
+    sensitive_grant_refuse(
+        actor=request.user,
+        request=_request_for(request, pk),
+        reason=request.POST.get("reason", ""),
+    )
+    messages.success(request, _("已拒绝该授权申请。"))
+    return redirect("communities:grant_list")
 
 
 @login_required

@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
+from linli.communities.display import display_name
 from linli.communities.models import OrgUnit
 from linli.core.errors import NotFound
 from linli.deliberation import selectors, services
@@ -253,7 +254,12 @@ def _topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
         published_at=t.published_at,
         objections_until=t.objections_until,
         comment_list=[
-            {"id": c.pk, "author": str(c.author), "body": c.body, "created_at": c.created_at}
+            {
+                "id": c.pk,
+                "author": display_name(c.author, viewer=user),
+                "body": c.body,
+                "created_at": c.created_at,
+            }
             for c in comments
         ],
         review_notes=[
@@ -261,7 +267,7 @@ def _topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
                 "aspect": n.aspect,
                 "conclusion": n.conclusion,
                 "body": n.body,
-                "author": str(n.author),
+                "author": display_name(n.author, viewer=user),
                 "created_at": n.created_at,
             }
             for n in record.review_notes
@@ -335,7 +341,12 @@ def topic_comment(request: HttpRequest, pk: int, data: CommentIn) -> Status:
     c = services.topic_comment(actor=request.user, topic=t, body=data.body)
     return Status(
         201,
-        {"id": c.pk, "author": str(request.user), "body": c.body, "created_at": c.created_at},
+        {
+            "id": c.pk,
+            "author": display_name(request.user, viewer=request.user),
+            "body": c.body,
+            "created_at": c.created_at,
+        },
     )
 
 
@@ -352,7 +363,7 @@ def topic_review(request: HttpRequest, pk: int, data: ReviewIn) -> Status:
             "aspect": n.aspect,
             "conclusion": n.conclusion,
             "body": n.body,
-            "author": str(request.user),
+            "author": display_name(request.user, viewer=request.user),
             "created_at": n.created_at,
         },
     )

@@ -11,6 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from linli.accounts.scope import scope_of
+from linli.communities.display import related
 from linli.communities.models import OrgUnit
 from linli.core.errors import NotFound
 from linli.deliberation.composition import Violation, check_composition
@@ -76,8 +77,11 @@ def topic_record(topic: Topic) -> TopicRecord:
     """Precondition: ``topic`` came from :func:`topic_get_for` (the viewer may see it)."""
     scope = {"community_id": topic.community_id, "topic_id": topic.pk}
     return TopicRecord(
-        comments=TopicComment.objects.filter(**scope).select_related("author"),
-        review_notes=ReviewNote.objects.filter(**scope).select_related("author"),
+        # Authors are shown through communities.display (privacy settings).
+        comments=TopicComment.objects.filter(**scope).select_related(*related("author", user=True)),
+        review_notes=ReviewNote.objects.filter(**scope).select_related(
+            *related("author", user=True)
+        ),
         objections=Objection.objects.filter(**scope),
         history=TopicTransition.objects.filter(**scope).select_related("actor"),
         action_items=ActionItem.objects.filter(**scope),

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.responses import Status
 
+from linli.communities.display import display_name
 from linli.communities.models import OrgUnit, Resident
 from linli.core.errors import NotFound, ValidationFailed
 from linli.ledger import selectors, services
@@ -327,7 +328,7 @@ def hall_of_fame(request: HttpRequest, community_id: int) -> list[dict[str, Any]
             "year": h.year,
             "kind": h.kind,
             "label": h.get_kind_display(),
-            "name": h.resident.name,
+            "name": display_name(h.resident, viewer=request.user),
             "citation": h.citation,
         }
         for h in selectors.hall_of_fame(community_id)

@@ -241,15 +241,20 @@ def family_of(*, viewer: Any) -> QuerySet[Resident]:
     return Resident.objects.filter(household_id=r.household_id, is_active=True).exclude(pk=r.pk)
 
 
-def service_recipients(*, viewer: Any, query: str) -> QuerySet[Resident]:
-    """Elderly or disabled neighbours to pick as the person served (names only)."""
+def service_recipients(*, viewer: Any, query: str) -> list[Resident]:
+    """The elderly or disabled neighbour whose time-bank service code is ``query``
+    (they give it to whoever served them). Never a search by name: a resident must
+    not be able to list vulnerable neighbours (issue 9)."""
+    from linli.communities.services import resident_by_share_code
+
     r = my_resident(viewer)
+    found = resident_by_share_code(viewer=viewer, code=query)
+    if found is None or found.pk == r.pk or found.community_id != r.community_id:
+        return []
     year = timezone.localdate().year
-    qs = Resident.objects.filter(community_id=r.community_id, is_active=True).exclude(pk=r.pk)
-    qs = qs.filter(Q(birth_year__lte=year - 60) | Q(tags__icontains='"disabled"'))
-    if query:
-        qs = qs.filter(name__contains=query[:20])
-    return qs.select_related("household__building").order_by("name")[:20]
+    if found.birth_year > year - 60 and "disabled" not in (found.tags or []):
+        return []
+    return [found]
 
 
 # --------------------------------------------------------------------------- honours
@@ -312,12 +317,14 @@ def honour_candidates(
     return out
 
 
-def hall_of_fame(community_id: int) -> QuerySet[Honour]:
-    """Public: names are shown as the resident's registered name (honours are public
-    commendations the resident agreed to receive)."""
-    return Honour.objects.filter(community_id=community_id).select_related(
-        "resident__household__building"
-    )
+def hall_of_fame(community_id: int, *, consented_only: bool = True) -> QuerySet[Honour]:
+    """社区名人堂. Public (no login): only residents who agreed to appear
+    (``PrivacySetting.hall_of_fame_consent``), their names shown through
+    ``communities.display``. Staff managing honours pass ``consented_only=False``."""
+    qs = Honour.objects.filter(community_id=community_id)
+    if consented_only:
+        qs = qs.filter(resident__privacy__hall_of_fame_consent=True)
+    return qs.select_related("resident__privacy", "resident__household__building")
 
 
 def transaction_get_for(*, viewer: Any, pk: int) -> LedgerTransaction:

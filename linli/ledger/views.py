@@ -19,6 +19,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
+from linli.communities.services import share_code_for
 from linli.core.errors import DomainError, NotFound, ValidationFailed
 from linli.core.exports import xlsx_response
 from linli.core.web import int_or_none as _int
@@ -174,6 +175,8 @@ def timebank(request: HttpRequest) -> HttpResponse:
             "family": selectors.family_of(viewer=request.user),
             "recipients": selectors.service_recipients(viewer=request.user, query=q) if q else [],
             "q": q,
+            # The resident's own code to give whoever serves them (no name search).
+            "my_code": share_code_for(actor=request.user, resident=wallet.resident),
             "key": new_key(),
             "today": timezone.localdate().isoformat(),
             "claims": selectors.my_claims(viewer=request.user)[:20],
@@ -532,7 +535,7 @@ def honours(request: HttpRequest) -> HttpResponse:
                 (HonourKind.BEST_VOLUNTEER, HonourKind.BEST_VOLUNTEER.label),
                 (HonourKind.GOVERNANCE_PIONEER, HonourKind.GOVERNANCE_PIONEER.label),
             ],
-            "awarded": selectors.hall_of_fame(community.pk).filter(year=year),
+            "awarded": selectors.hall_of_fame(community.pk, consented_only=False).filter(year=year),
         },
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Q, QuerySet
 
 from linli.accounts.scope import scope_of
+from linli.communities.display import related, skills_visible_q
 from linli.core.errors import NotFound
 from linli.volunteers.models import HOLDS_PLACE, Activity, SignUp, SignUpStatus, VolunteerProfile
 from linli.volunteers.permissions import CHECKIN_ROLES, can_check_in, community_ids
@@ -81,16 +82,22 @@ def skills_pool(
     *, viewer: Any, community_id: int, category: str = "", building_id: int | None = None
 ) -> QuerySet[VolunteerProfile]:
     """社区能人库: listed volunteers of the viewer's community, by skill and building.
-    Shows names and buildings only; contact goes through the community office."""
+    Shows names (through communities.display) and buildings only; contact goes
+    through the community office."""
     if community_id not in _community_ids(viewer):
         raise NotFound()
     qs = VolunteerProfile.objects.filter(community_id=community_id, listed=True, is_active=True)
+    # Residents see only the people whose skills visibility lets them (same building
+    # by default, the whole community after opt-in); staff of the community see all.
+    visible = skills_visible_q(viewer=viewer, community_id=community_id)
+    if visible is not None:
+        qs = qs.filter(visible)
     if category:
         qs = qs.filter(skills__category=category)
     if building_id:
         qs = qs.filter(resident__household__building_id=building_id)
     return (
-        qs.select_related("resident__household__building")
+        qs.select_related(*related("resident"))
         .prefetch_related("skills")
         .distinct()
         .order_by("resident__household__building__name", "id")
