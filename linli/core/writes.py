@@ -25,6 +25,7 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import Model, QuerySet
+from django.db.models.constants import OnConflict
 
 from linli.core import audit
 from linli.core.errors import NotFound
@@ -169,4 +170,28 @@ def share_lock(
     return tuple(row) if row is not None else None
 
 
-__all__ = ["Write", "governed_write", "lock_row", "lock_rows", "share_lock"]
+def insert_or_skip(obj: Model) -> bool:
+    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` for a new model instance:
+    one statement, no savepoint (SQLite ≥ 3.35 and PostgreSQL). True and ``obj.pk``
+    set when the row went in; False when a unique key already held it (a replay, or a
+    concurrent writer that committed first — PostgreSQL makes the second wait on the
+    unique index, then skip). Field defaults and ``auto_now`` apply as in ``save()``.
+    (``bulk_create(ignore_conflicts=True)`` does not return the id; this is Django's
+    own insert query with RETURNING kept.)"""
+    model = type(obj)
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    rows = model._default_manager._insert(  # type: ignore[attr-defined]
+        [obj],
+        fields=fields,
+        returning_fields=[model._meta.pk],
+        on_conflict=OnConflict.IGNORE,
+    )
+    if not rows:
+        return False
+    obj.pk = rows[0][0]
+    obj._state.adding = False
+    obj._state.db = connection.alias
+    return True
+
+
+__all__ = ["Write", "governed_write", "insert_or_skip", "lock_row", "lock_rows", "share_lock"]

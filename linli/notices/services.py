@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import cast
 
-from django.db import connection, transaction
-from django.db.models import Field, Model, QuerySet
+from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit, Resident
+from linli.core import ratelimit
 from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
 from linli.core.notify import Message, send_on_commit
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write, lock_row
+from linli.core.writes import Write, governed_write, insert_or_skip, lock_row
 from linli.notices.models import PUSH_CHANNELS, Channel, Notice, NoticeDelivery, NoticeRead
 from linli.notices.permissions import can_publish_in, can_view_notice
 from linli.notices.states import NOTICE
@@ -94,6 +95,7 @@ def notice_create(
         if not ids or found != len(ids):
             raise ValidationFailed(_("议事会成员名单为空或包含外社区居民。"), field="audience")
         resident_ids = sorted(ids)
+    ratelimit.check("notices.create", user=actor)
     with governed_write(actor=actor, action="notices.create", community_id=community.pk) as w:
         notice = Notice.objects.create(
             community=community,
@@ -147,27 +149,6 @@ def _sync(notice: Notice, row: Notice) -> None:
     notice.updated_at = row.updated_at
 
 
-def _insert_once(model: type[Model], values: dict[str, Any]) -> int | None:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (PostgreSQL and SQLite ≥ 3.35):
-    one statement, no savepoint. Returns the new id, or None when the row's unique key
-    already exists."""
-    meta = model._meta
-    fields = [cast(Field[Any, Any], meta.get_field(name)) for name in values]
-    cols = ", ".join(connection.ops.quote_name(str(f.column)) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    params = [f.get_db_prep_save(values[f.name], connection) for f in fields]
-    table = connection.ops.quote_name(meta.db_table)
-    pk = connection.ops.quote_name(str(meta.pk.column))  # type: ignore[union-attr]
-    with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {table} ({cols}) VALUES ({marks}) "  # noqa: S608
-            f"ON CONFLICT DO NOTHING RETURNING {pk}",
-            params,
-        )
-        row = cur.fetchone()
-    return int(row[0]) if row else None
-
-
 def _push_channels(notice: Notice) -> list[str]:
     return [c for c in notice.channels if c in PUSH_CHANNELS]
 
@@ -188,18 +169,14 @@ def _deliver(notice: Notice, channel: str) -> bool:
     )
     # The unique (community, notice, channel) key is the sent marker: losing it to a
     # concurrent sender inserts nothing (no savepoint needed).
-    if (
-        _insert_once(
-            NoticeDelivery,
-            {
-                "community": notice.community_id,
-                "notice": notice.pk,
-                "channel": channel,
-                "sent_at": timezone.now(),
-                "recipients": len(phones),
-            },
+    if not insert_or_skip(
+        NoticeDelivery(
+            community_id=notice.community_id,
+            notice=notice,
+            channel=channel,
+            sent_at=timezone.now(),
+            recipients=len(phones),
         )
-        is None
     ):
         return False
     text = f"【{notice.community.name}】{notice.title}：{notice.summary}"
@@ -278,20 +255,9 @@ def notice_mark_read(*, actor: Actor, notice: Notice) -> NoticeRead:
         resident_id=scope_of(actor).resident_id,
         read_at=timezone.now(),
     )
-    new_id = _insert_once(
-        NoticeRead,
-        {
-            "community": read.community_id,
-            "notice": notice.pk,
-            "user": user_id,
-            "resident": read.resident_id,
-            "read_at": read.read_at,
-        },
-    )
-    if new_id is None:
+    if not insert_or_skip(read):
         # Read before (or a concurrent first read won the key): that receipt counts.
         return NoticeRead.objects.get(
             community_id=notice.community_id, notice_id=notice.pk, user_id=user_id
         )
-    read.pk = new_id
     return read

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import (
     BigIntegerField,
     Case,
@@ -33,7 +33,7 @@ from linli.core.errors import (
     ValidationFailed,
 )
 from linli.core.types import Actor
-from linli.core.writes import Write, lock_rows
+from linli.core.writes import Write, insert_or_skip, lock_rows
 from linli.ledger.models import (
     SYSTEM_KINDS,
     Account,
@@ -211,25 +211,7 @@ def insert_transaction(
         source=source[:80],
         created_at=timezone.now(),
     )
-    fields = [f for f in LedgerTransaction._meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
-    cols = ", ".join(qn(str(f.column)) for f in fields)
-    marks = ", ".join(["%s"] * len(fields))
-    values = [f.get_db_prep_save(getattr(tx, f.attname), connection) for f in fields]
-    table = qn(LedgerTransaction._meta.db_table)
-    with connection.cursor() as cur:
-        cur.execute(
-            f"INSERT INTO {table} ({cols}) VALUES ({marks}) "  # noqa: S608 - names from the model
-            f"ON CONFLICT ({qn('idempotency_key')}) DO NOTHING RETURNING {qn('id')}",
-            values,
-        )
-        row = cur.fetchone()
-    if row is None:
-        return None
-    tx.pk = row[0]
-    tx._state.adding = False
-    tx._state.db = connection.alias
-    return tx
+    return tx if insert_or_skip(tx) else None
 
 
 def replayed(key: str, rhash: str, community_id: int | None = None) -> LedgerTransaction:

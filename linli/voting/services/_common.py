@@ -14,7 +14,6 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.db.models.constants import OnConflict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,7 +25,7 @@ from linli.core.errors import (
     ValidationFailed,
 )
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write, share_lock
+from linli.core.writes import Write, governed_write, insert_or_skip, share_lock
 from linli.voting.models import Ballot, BallotVoter, Vote
 
 YES_NO_OPTIONS = ["同意", "反对", "弃权"]
@@ -214,24 +213,8 @@ def _vote_write(
         yield w
 
 
-_VOTE_INSERT_FIELDS = [f for f in Vote._meta.concrete_fields if not f.primary_key]
-
-
 def _insert_vote(vote: Vote) -> bool:
-    """``INSERT … ON CONFLICT DO NOTHING RETURNING id`` (SQLite ≥ 3.35 and
-    PostgreSQL): one statement instead of savepoint + INSERT + release, and a
-    concurrent vote for the same voter (``vote_one_per_voter``) or a reused
-    idempotency key leaves no row instead of an error. Sets ``vote.pk``; False when
-    the row was not inserted. (``bulk_create(ignore_conflicts=True)`` does not
-    return the id; this is the same InsertQuery with RETURNING kept.)"""
-    rows = Vote._default_manager._insert(  # type: ignore[attr-defined]
-        [vote],
-        fields=_VOTE_INSERT_FIELDS,
-        returning_fields=[Vote._meta.pk],
-        on_conflict=OnConflict.IGNORE,
-    )
-    if not rows:
-        return False
-    vote.pk = rows[0][0]
-    vote._state.adding = False
-    return True
+    """One INSERT that skips on a unique key (``vote_one_per_voter`` or a reused
+    idempotency key) instead of savepoint + INSERT + release; see
+    :func:`linli.core.writes.insert_or_skip`."""
+    return insert_or_skip(vote)
