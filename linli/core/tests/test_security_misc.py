@@ -3,6 +3,7 @@ CSP, the CSP's base-uri, and ``Cache-Control: no-store`` on signed-in pages."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -18,7 +19,7 @@ BAD_CHARS = "输入包含无效字符"
 def _refused(resp: Any) -> None:
     assert resp.status_code == 400
     if resp["Content-Type"].startswith("application/json"):
-        body = resp.json()["message"]
+        body = json.loads(resp.content)["message"]
     else:
         body = resp.content.decode()
     assert BAD_CHARS in body and "数值超出允许范围" not in body
@@ -86,3 +87,25 @@ def test_signed_in_pages_are_not_cached(client: Any, world: Any) -> None:
     # Anonymous public pages are left to the normal caching rules.
     anon = client.get("/api/v1/docs")
     assert anon.status_code == 200 and not anon.has_header("Cache-Control")
+
+
+def test_database_nul_refusal_is_reported_as_invalid_characters(rf: Any) -> None:
+    """NULs that reach PostgreSQL some other way (psycopg raises DataError) get the same
+    clear message, not "数值超出允许范围"."""
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import DataError
+    from django.http import HttpResponse
+
+    from linli.core.middleware import DomainErrorMiddleware
+
+    mw = DomainErrorMiddleware(lambda r: HttpResponse())
+    exc = DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes")
+    for path in ("/api/v1/ledger/donate", "/ledger/donate/"):
+        request = rf.post(path)
+        request.user = AnonymousUser()
+        resp = mw.process_exception(request, exc)
+        assert resp is not None
+        _refused(resp)
+    other = mw.process_exception(rf.get("/api/v1/x"), DataError("integer out of range"))
+    assert other is not None and other.status_code == 400
+    assert json.loads(other.content)["code"] == "out_of_range"
