@@ -97,10 +97,23 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "core:home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# django-axes: lock an account+IP after 5 failures for 30 minutes.
+# django-axes: lock an account (+ client address) after 5 failures for 30 minutes. The
+# "username" axes counts is the resolved account (linli.accounts.lockout.axes_username),
+# so a person's phone number and username share one counter.
 AXES_FAILURE_LIMIT = 5
 AXES_COOLOFF_TIME = 0.5  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_USERNAME_CALLABLE = "linli.accounts.lockout.axes_username"
+AXES_CLIENT_IP_CALLABLE = "linli.accounts.lockout.client_ip"
+# Failed logins per client address across all accounts (30 minutes, fixed window).
+LINLI_LOGIN_IP_LIMIT = 20
+LINLI_LOGIN_IP_WINDOW = 30 * 60
+# Reverse proxies whose forwarded-for header we believe (addresses or CIDR ranges, comma
+# separated in the environment). Empty: REMOTE_ADDR is the client, headers are ignored.
+LINLI_TRUSTED_PROXIES = [
+    p.strip() for p in env_str("LINLI_TRUSTED_PROXIES", "").split(",") if p.strip()
+]
+LINLI_PROXY_IP_HEADER = "HTTP_X_FORWARDED_FOR"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"

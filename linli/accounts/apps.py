@@ -5,3 +5,11 @@ class AccountsConfig(AppConfig):
     name = "linli.accounts"
     label = "accounts"
     verbose_name = "账户与角色"
+
+    def ready(self) -> None:
+        from django.contrib.auth.signals import user_login_failed
+
+        from linli.accounts.lockout import on_login_failed
+
+        # Every failed login counts towards the client address's cap (across accounts).
+        user_login_failed.connect(on_login_failed, dispatch_uid="linli-login-ip-cap")

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -10,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from linli.accounts.forms import LoginForm, PrivacyForm
+from linli.accounts.lockout import ip_limited
 from linli.accounts.scope import scope_of
 from linli.communities.models import PrivacySetting, Resident
 from linli.communities.selectors import my_data
@@ -21,6 +23,18 @@ class LoginView(auth_views.LoginView):
     template_name = "accounts/login.html"
     authentication_form = LoginForm
     redirect_authenticated_user = True
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # One address that failed too often (whatever accounts it named) is refused
+        # before any password is checked; nothing is counted or changed.
+        if ip_limited(request):
+            return render(
+                request,
+                "accounts/locked_out.html",
+                {"ip_limited": True},
+                status=429,
+            )
+        return super().post(request, *args, **kwargs)
 
     def form_valid(self, form: LoginForm) -> HttpResponse:  # type: ignore[override]
         response = super().form_valid(form)
