@@ -82,6 +82,7 @@ def seed(ctx: DemoContext) -> None:
         NoticeRead.objects.bulk_create(
             [
                 NoticeRead(
+                    community_id=n.community_id,
                     notice=n,
                     user_id=r.user_id,
                     resident=r,
