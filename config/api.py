@@ -35,7 +35,7 @@ class TokenAuth(HttpBearer):
     """``Authorization: Bearer ll_…`` for API clients (tokens issued by staff)."""
 
     def authenticate(self, request: HttpRequest, token: str) -> Any:
-        user = api_token_user(token)
+        user = api_token_user(token, request)  # also checks expiry and scope
         if user is not None:
             request.user = user
         return user
@@ -45,7 +45,7 @@ class TokenHeaderAuth(APIKeyHeader):
     param_name = "X-Api-Token"
 
     def authenticate(self, request: HttpRequest, key: str | None) -> Any:
-        user = api_token_user(key) if key else None
+        user = api_token_user(key, request) if key else None
         if user is not None:
             request.user = user
         return user

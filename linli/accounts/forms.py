@@ -35,3 +35,31 @@ class PrivacyForm(forms.ModelForm):
             "skills_visibility",
             "hall_of_fame_consent",
         ]
+
+
+TOKEN_DAY_CHOICES = [
+    ("30", _("30 天")),
+    ("90", _("90 天")),
+    ("180", _("180 天")),
+    ("365", _("1 年")),
+]
+
+
+def _scope_label(scope: str) -> str:
+    if scope == "read":
+        return str(_("读取（查看数据）"))
+    return str(_("写入：%(app)s")) % {"app": scope.split(":", 1)[1]}
+
+
+class ApiTokenForm(forms.Form):
+    name = forms.CharField(label=_("令牌名称（用途）"), max_length=60)
+    scopes = forms.MultipleChoiceField(
+        label=_("权限范围"), widget=forms.CheckboxSelectMultiple, initial=["read"]
+    )
+    days = forms.ChoiceField(label=_("有效期"), choices=TOKEN_DAY_CHOICES, initial="90")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from linli.accounts.tokens import all_scopes
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["scopes"].choices = [(s, _scope_label(s)) for s in all_scopes()]  # type: ignore[attr-defined]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta
+
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
@@ -112,6 +114,13 @@ class Membership(BaseModel):
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
 
 
+TOKEN_DEFAULT_DAYS = 90
+
+
+def token_default_expiry() -> datetime:
+    return timezone.now() + timedelta(days=TOKEN_DEFAULT_DAYS)
+
+
 class ApiToken(BaseModel):
     """Bearer token for API clients. Only a SHA-256 of the key is stored."""
 
@@ -123,6 +132,10 @@ class ApiToken(BaseModel):
     prefix = models.CharField(max_length=8)
     last_used_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # Checked on the row the authenticating query already reads (no extra statement).
+    expires_at = models.DateTimeField(_("有效期至"), default=token_default_expiry)
+    # Space-separated: "read" and "write:<app label>" (see linli.accounts.tokens).
+    scopes = models.CharField(_("权限范围"), max_length=400, default="read")
 
     class Meta:
         verbose_name = _("API 令牌")
@@ -130,6 +143,13 @@ class ApiToken(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def scope_list(self) -> list[str]:
+        return self.scopes.split()
+
+    def is_current(self) -> bool:
+        return self.revoked_at is None and timezone.now() < self.expires_at
 
 
 class SensitiveScope(models.TextChoices):

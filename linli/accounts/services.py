@@ -2,24 +2,26 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
-from datetime import timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F, FilteredRelation, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import (
-    ApiToken,
     Membership,
     Role,
     SensitiveAccessGrant,
     User,
 )
-from linli.accounts.scope import build_scope, forget_scope
+from linli.accounts.scope import forget_scope
+
+# API tokens live in linli.accounts.tokens; re-exported here for existing callers.
+from linli.accounts.tokens import TOKEN_TOUCH_EVERY as TOKEN_TOUCH_EVERY
+from linli.accounts.tokens import api_token_issue as api_token_issue
+from linli.accounts.tokens import api_token_list_for as api_token_list_for
+from linli.accounts.tokens import api_token_revoke as api_token_revoke
+from linli.accounts.tokens import api_token_user as api_token_user
 from linli.communities.models import OrgUnit
 from linli.communities.permissions import can_grant_sensitive
 from linli.core import audit
@@ -100,67 +102,6 @@ def sensitive_grant_revoke(*, actor: Any, grant: SensitiveAccessGrant) -> Sensit
             actor=actor, action="sensitive.revoke", target=grant, community_id=grant.community_id
         )
     return grant
-
-
-def _hash_key(key: str) -> str:
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
-def api_token_issue(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Returns the token row and the plain key, shown once."""
-    key = "ll_" + secrets.token_urlsafe(30)
-    token = ApiToken.objects.create(user=user, name=name, key_hash=_hash_key(key), prefix=key[:8])
-    return token, key
-
-
-# ``ApiToken.last_used_at`` is refreshed at most this often.
-TOKEN_TOUCH_EVERY = timedelta(minutes=5)
-
-
-def api_token_user(key: str) -> User | None:
-    """The active user of an unrevoked token.
-
-    One statement loads the token, its user, the user's resident row and their active
-    memberships (a LEFT JOIN, one row per membership), and the user's scope is built
-    from it and cached on the user: authenticating and scoping an API call is one
-    query, not three."""
-    today = timezone.localdate()
-    active = FilteredRelation(
-        "user__memberships",
-        condition=Q(user__memberships__is_active=True)
-        & (Q(user__memberships__ends_on__isnull=True) | Q(user__memberships__ends_on__gte=today)),
-    )
-    rows = list(
-        ApiToken.objects.select_related("user", "user__resident")
-        .annotate(m=active)
-        .annotate(
-            m_role=F("m__role"),
-            m_unit=F("m__unit_id"),
-            m_path=F("m__unit__path"),
-            m_kind=F("m__unit__kind"),
-            m_org=F("m__organisation_id"),
-            m_building=F("m__building_id"),
-        )
-        .filter(key_hash=_hash_key(key), revoked_at__isnull=True)
-    )
-    if not rows or not rows[0].user.is_active:
-        return None
-    token = rows[0]
-    user = token.user
-    memberships = [
-        (t.m_role, t.m_unit, t.m_path, t.m_kind, t.m_org, t.m_building)  # type: ignore[attr-defined]
-        for t in rows
-        if t.m_role is not None  # type: ignore[attr-defined]
-    ]
-    build_scope(user, memberships)
-    now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= TOKEN_TOUCH_EVERY:
-        # At most one write per token every few minutes (not a second statement and
-        # commit on every call); the condition keeps concurrent callers to one UPDATE.
-        ApiToken.objects.filter(pk=token.pk).filter(
-            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOKEN_TOUCH_EVERY)
-        ).update(last_used_at=now)
-    return user
 
 
 def preferences_update(
