@@ -56,6 +56,8 @@ class RequestIn(Schema):
     resident_id: int | None = None
     reporter_name: str = ""
     reporter_phone: str = ""
+    # The resident's opt-in to show the text and photos to neighbours and the public.
+    public: bool = False
 
 
 class EventOut(Schema):
@@ -238,6 +240,7 @@ def create(request: HttpRequest, data: RequestIn) -> Status:
         resident=resident,
         reporter_name=data.reporter_name,
         reporter_phone=data.reporter_phone,
+        public=data.public,
     )
     # Built from what was written (the service returns the row with its relations).
     return Status(201, _out(request, req))

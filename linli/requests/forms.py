@@ -51,6 +51,14 @@ class ReportForm(forms.Form):
     lng = forms.CharField(label=_("经度（可选）"), required=False, max_length=20)
     address = forms.CharField(label=_("位置补充说明"), required=False, max_length=200)
     photos = MultipleFileField(label=_("照片（可选，最多 6 张，每张不超过 8 MB）"))
+    public = forms.BooleanField(
+        label=_("公开这条诉求"),
+        required=False,
+        help_text=_(
+            "勾选后，问题描述、位置说明和办理结果会在开放接口中公开，本社区邻居也能看到照片；"
+            "您的姓名和电话始终不公开。"
+        ),
+    )
 
     def __init__(self, *args: Any, buildings: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -70,6 +78,7 @@ class RecordForm(ReportForm):
     )
     reporter_name = forms.CharField(label=_("反映人姓名"), required=False, max_length=40)
     reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
+    public = None  # type: ignore[assignment]  # only residents publish; 代办 stays private
 
 
 class RateForm(forms.Form):

@@ -204,6 +204,9 @@ class ServiceRequest(BaseModel):
     rating = models.PositiveSmallIntegerField(null=True, blank=True)
     rating_comment = models.CharField(_("评价"), max_length=500, blank=True)
     rated_at = models.DateTimeField(null=True, blank=True)
+    # The reporter's opt-in: description, location text, result and photos may be shown
+    # to neighbours and the public Open311 read. Off unless the reporter ticks it.
+    public = models.BooleanField(_("居民选择公开"), default=False)
     # Open311 token handed out before an id is known; also an unguessable handle.
     token = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     open311_client = models.ForeignKey(

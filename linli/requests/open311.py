@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from xml.etree.ElementTree import Element, SubElement, tostring
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -27,8 +27,15 @@ from django.views.decorators.csrf import csrf_exempt
 from linli.communities.models import Building, OrgUnit
 from linli.core.errors import DomainError
 from linli.core.web import datetime_or_none
-from linli.requests.models import OPEN_STATUSES, Category, Channel, ServiceRequest, Status
-from linli.requests.services import open311_client_for_key, request_submit
+from linli.requests.models import (
+    OPEN_STATUSES,
+    Category,
+    Channel,
+    Open311Client,
+    ServiceRequest,
+    Status,
+)
+from linli.requests.services import STAFF_CHANNELS, open311_client_for_key, request_submit
 
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -259,36 +266,85 @@ def _status(req: ServiceRequest) -> str:
 
 
 def _status_notes(req: ServiceRequest) -> str | None:
-    if req.status == Status.REJECTED:
-        return req.reject_reason
+    """Staff's free text (result, reason) only when the reporter made the request public;
+    otherwise the status label."""
     if req.status == Status.MERGED:
         return f"duplicate of {req.merged_into_id}"
-    if req.status in (Status.RESOLVED, Status.CLOSED):
+    if req.public and req.status == Status.REJECTED:
+        return req.reject_reason
+    if req.public and req.status in (Status.RESOLVED, Status.CLOSED):
         return req.resolution or None
     return req.get_status_display()
 
 
+def _coarse(value: Any) -> float | None:
+    """A coordinate rounded to 3 decimals: the centre of a cell of about 100 m."""
+    return round(float(value), 3) if value is not None else None
+
+
 def _request_row(request: HttpRequest, req: ServiceRequest) -> dict[str, Any]:
+    """What the Open311 read publishes: category, status, dates, the responsible unit
+    and a coarse location (the building, or a ~100 m cell). The resident's text and
+    location note, staff's result notes and photos never leave unless the reporter
+    made the request public; the exact point and the reporter never do."""
+    building = req.building if req.building_id else None
+    if req.public:
+        address: str | None = req.address or (building.name if building else None)
+    else:
+        address = building.name if building else None
     return {
         "service_request_id": str(req.pk),
         "status": _status(req),
         "status_notes": _status_notes(req),
         "service_name": req.category.name,
         "service_code": req.category.code,
-        "description": req.description,
+        "description": req.description if req.public else None,
         "agency_responsible": req.owner_label or req.assignee_label,
         "service_notice": None,
         "requested_datetime": _w3c(req.created_at),
         "updated_datetime": _w3c(req.updated_at),
         "expected_datetime": _w3c(req.feedback_due) if req.status in OPEN_STATUSES else None,
-        "address": req.address,
+        "address": address,
         "address_id": str(req.building_id) if req.building_id else None,
         "zipcode": None,
-        "lat": float(req.lat) if req.lat is not None else None,
-        "long": float(req.lng) if req.lng is not None else None,
+        "lat": _coarse(req.lat),
+        "long": _coarse(req.lng),
         # Photos may show residents' homes and faces: not published to the public API.
         "media_url": None,
     }
+
+
+def _read_client(request: HttpRequest) -> Open311Client | None:
+    """The client whose ``api_key`` came with a read; None for an anonymous read."""
+    raw = request.GET.get("api_key") or ""
+    if not raw:
+        return None
+    client = open311_client_for_key(raw)
+    if client is None:
+        raise Open311Error(403, "Invalid api_key")
+    return client
+
+
+def _readable(request: HttpRequest) -> QuerySet[ServiceRequest]:
+    """The requests a read may return. Staff-entered records (hotline, box, visit) are
+    never published; neither are requests without a resident account (anonymous), except
+    to the client that posted them. A key reads only its own community."""
+    client = _read_client(request)
+    jurisdiction = _jurisdiction(request)
+    qs = ServiceRequest.objects.select_related(
+        "category", "building", "assignee_org", "assignee_unit", "owner_org", "owner_unit"
+    ).exclude(channel__in=STAFF_CHANNELS)
+    if client is None:
+        qs = qs.filter(reporter__isnull=False)
+    else:
+        if jurisdiction is not None and jurisdiction.pk != client.community_id:
+            raise Open311Error(403, "api_key is not valid for this jurisdiction_id")
+        qs = qs.filter(community_id=client.community_id).filter(
+            Q(reporter__isnull=False) | Q(open311_client=client)
+        )
+    if jurisdiction is not None:
+        qs = qs.filter(community=jurisdiction)
+    return qs
 
 
 def _parse_when(raw: str, name: str) -> datetime:
@@ -302,12 +358,7 @@ def _parse_when(raw: str, name: str) -> datetime:
 
 
 def _list_requests(request: HttpRequest, fmt: str) -> HttpResponse:
-    jurisdiction = _jurisdiction(request)
-    qs = ServiceRequest.objects.select_related(
-        "category", "assignee_org", "assignee_unit", "owner_org", "owner_unit"
-    ).order_by("-created_at", "-id")
-    if jurisdiction is not None:
-        qs = qs.filter(community=jurisdiction)
+    qs = _readable(request).order_by("-created_at", "-id")
     ids_raw = request.GET.get("service_request_id", "").strip()
     if ids_raw:
         # The spec: with service_request_id, all other query parameters are ignored.
@@ -424,14 +475,7 @@ def requests_collection(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @_endpoint
 def request_detail(request: HttpRequest, pk: str, fmt: str) -> HttpResponse:
-    _jurisdiction(request)
-    req = (
-        ServiceRequest.objects.select_related(
-            "category", "assignee_org", "assignee_unit", "owner_org", "owner_unit"
-        )
-        .filter(pk=int(pk) if pk.isdigit() else -1)
-        .first()
-    )
+    req = _readable(request).filter(pk=int(pk) if pk.isdigit() else -1).first()
     if req is None:
         raise Open311Error(404, f"service_request_id {pk} not found")
     rows = [_request_row(request, req)]

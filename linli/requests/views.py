@@ -97,6 +97,7 @@ def report(request: HttpRequest) -> HttpResponse:
                     lng=d["lng"] or None,
                     address=d["address"],
                     photos=d["photos"],
+                    public=d["public"],
                 )
             except ValidationFailed as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))

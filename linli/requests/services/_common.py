@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import Membership, Role, User
+from linli.communities.models import Resident
 from linli.core.errors import ValidationFailed
 from linli.core.notify import Message, send_on_commit
 from linli.core.types import Actor
@@ -71,9 +72,26 @@ def _event(
 
 
 def _reporter_phone(req: ServiceRequest) -> str:
+    """The number progress messages go to, or "" for none.
+
+    A resident's own account number, or the number staff took down when recording for
+    a resident (代办). A number an Open311 caller typed is texted only when it belongs
+    to a resident with an account in the request's community: otherwise anyone with a
+    key could send our messages to any phone. It stays on the record for staff to call
+    back either way."""
     if req.reporter_id and req.reporter is not None and req.reporter.phone:
         return req.reporter.phone
-    return req.reporter_phone
+    phone = req.reporter_phone
+    if phone and req.reporter_id is None and req.channel == Channel.OPEN311:
+        known = (
+            Resident.objects.filter(
+                community_id=req.community_id, is_active=True, user__isnull=False
+            )
+            .filter(Q(phone=phone) | Q(user__phone=phone))
+            .exists()
+        )
+        return phone if known else ""
+    return phone
 
 
 def _notify_reporter(req: ServiceRequest, body: str) -> None:

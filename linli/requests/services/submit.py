@@ -73,6 +73,7 @@ def request_submit(
     reporter_name: str = "",
     reporter_phone: str = "",
     open311_client: Open311Client | None = None,
+    public: bool = False,
     now: datetime | None = None,
 ) -> ServiceRequest:
     """Report a problem.
@@ -81,6 +82,10 @@ def request_submit(
     * ``channel=hotline/box/visit`` (代办) – ``actor`` is staff covering ``community``;
       ``resident`` (optional) is who the record is for.
     * ``channel=open311`` – ``actor`` is None and ``open311_client`` fixes the community.
+
+    ``public`` is the reporter's own opt-in (text, location note, result and photos
+    shown to neighbours and the public Open311 read); only a resident reporting for
+    themselves can set it.
     """
     now = _now(now)
     reporter = None
@@ -165,6 +170,7 @@ def request_submit(
             reporter_phone=reporter_phone,
             recorded_by=_user(actor) if channel in STAFF_CHANNELS else None,
             open311_client=open311_client,
+            public=bool(public) and channel in (Channel.APP, Channel.API),
             status=Status.SUBMITTED,
         )
         _set_assignee(req, target)
