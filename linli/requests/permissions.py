@@ -7,7 +7,8 @@
 * handler = manager | org staff (accept, dispatch, start, resolve);
 * supervisor – reads the community's requests;
 * reporter – the resident who reported it (urge, complain, rate, reopen);
-* other residents of the community see the public view (no reporter identity).
+* other residents of the community see the public view (no reporter identity, and no
+  photos unless the reporter made the request public).
 """
 
 from __future__ import annotations
@@ -73,9 +74,21 @@ can_view_staff = can_handle | is_supervisor
 can_view_reporter = can_view_staff
 can_view = can_view_staff | is_reporter | is_community_resident
 
+
+@rules.predicate
+def is_public(user: Any, req: ServiceRequest | None) -> bool:
+    """The reporter opted in to show the request's text and photos to neighbours."""
+    return req is not None and bool(req.public)
+
+
+# Photos may show a resident's home, family or face: the reporter and the staff who
+# handle or supervise the request, or neighbours when the reporter made it public.
+can_view_photos = can_view_staff | is_reporter | (is_community_resident & is_public)
+
 rules.add_perm("requests.view_request", can_view)
 rules.add_perm("requests.handle_request", can_handle)
 rules.add_perm("requests.manage_request", can_manage)
+rules.add_perm("requests.view_request_photos", can_view_photos)
 
 
 def actor_kinds(user: Any, req: ServiceRequest) -> set[str]:

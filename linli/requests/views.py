@@ -31,7 +31,13 @@ from linli.requests.models import (
     ServiceRequest,
     Status,
 )
-from linli.requests.permissions import can_handle, can_manage, can_view_staff, is_reporter
+from linli.requests.permissions import (
+    can_handle,
+    can_manage,
+    can_view_photos,
+    can_view_staff,
+    is_reporter,
+)
 from linli.requests.routing import targets_for
 from linli.requests.selectors import (
     QueueFilters,
@@ -145,7 +151,11 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "r": req,
             "events": timeline_for(viewer=request.user, req=req),
-            "photos": list(req.photos.filter(community_id=req.community_id)),
+            "photos": (
+                list(req.photos.filter(community_id=req.community_id))
+                if can_view_photos(request.user, req)
+                else []
+            ),
             "is_reporter": is_reporter(request.user, req),
             "can_urge": can["can_urge"],
             "can_complain": can["can_complain"],
@@ -195,6 +205,8 @@ def resident_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 def photo(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     """Photos are served through the permission check, never from a public folder."""
     req = request_get_for(viewer=request.user, pk=pk)
+    if not can_view_photos(request.user, req):
+        raise NotFound()
     ph = RequestPhoto.objects.filter(
         pk=photo_id, community_id=req.community_id, request=req
     ).first()

@@ -26,7 +26,7 @@ from linli.requests.models import (
     RequestPhoto,
     ServiceRequest,
 )
-from linli.requests.photos import MAX_PHOTOS, clean_photo
+from linli.requests.photos import CleanPhoto, clean_photos
 from linli.requests.routing import Target
 
 MIN_DESCRIPTION = 5
@@ -156,14 +156,15 @@ def _decimal(value: Any, field: str) -> Decimal | None:
 
 
 def _save_photos(
-    req: ServiceRequest, uploads: Sequence[Any], *, kind: str, actor: Actor
+    req: ServiceRequest, photos: Sequence[Any], *, kind: str, actor: Actor
 ) -> list[RequestPhoto]:
-    """Validate every photo before touching storage or the database."""
-    if len(uploads) > MAX_PHOTOS:
-        raise ValidationFailed(_("最多上传 %(n)d 张照片。") % {"n": MAX_PHOTOS}, field="photos")
-    cleaned = [clean_photo(u, name=f"r{req.pk or 'new'}-{kind}-{i}") for i, u in enumerate(uploads)]
+    """Store photos already cleaned by :func:`_clean_photos` (raw uploads are cleaned
+    here, all before touching storage or the database)."""
+    cleaned = [p for p in photos if isinstance(p, CleanPhoto)]
+    if len(cleaned) != len(photos):
+        cleaned = _clean_photos(photos)
     out = []
-    for c in cleaned:
+    for i, c in enumerate(cleaned):
         photo = RequestPhoto(
             request=req,
             community_id=req.community_id,
@@ -173,19 +174,17 @@ def _save_photos(
             height=c.height,
             uploaded_by_id=getattr(actor, "pk", None),
         )
-        photo.image.save(c.content.name or "photo", c.content, save=False)
+        ext = (c.content.name or "photo.jpg").rsplit(".", 1)[-1]
+        photo.image.save(f"r{req.pk}-{kind}-{i}.{ext}", c.content, save=False)
         photo.save()
         out.append(photo)
     return out
 
 
-def _clean_photos(uploads: Sequence[Any]) -> None:
-    if len(uploads) > MAX_PHOTOS:
-        raise ValidationFailed(_("最多上传 %(n)d 张照片。") % {"n": MAX_PHOTOS}, field="photos")
-    for u in uploads:
-        clean_photo(u)
-        if hasattr(u, "seek"):
-            u.seek(0)
+def _clean_photos(uploads: Sequence[Any]) -> list[CleanPhoto]:
+    """Check and re-encode every photo once (headers and total pixels first); pass the
+    result to :func:`_save_photos`."""
+    return clean_photos(uploads)
 
 
 def _set_assignee(req: ServiceRequest, target: Target) -> None:

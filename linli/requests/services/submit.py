@@ -147,7 +147,7 @@ def request_submit(
         raise ValidationFailed(_("请选择楼栋或在地图上标注位置。"), field="building")
     where = building or near
     assert where is not None
-    _clean_photos(photos)
+    photos = _clean_photos(photos)  # decoded once, stored below
     reporter_name = (reporter_name or "").strip()[:40]
     reporter_phone = (reporter_phone or "").strip()[:20]
 

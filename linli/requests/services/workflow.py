@@ -168,14 +168,14 @@ def request_resolve(
         text = _clean_text(
             resolution, field="resolution", min_len=2, max_len=2000, what=_("办理结果")
         )
-        _clean_photos(photos)
+        cleaned = _clean_photos(photos)  # decoded once, stored below
         req.resolution = text
         req.resolved_at = now
         req.resolved_on_time = req.feedback_due is None or now <= req.feedback_due
         req.cycle_seconds = max(0, int((now - req.created_at).total_seconds()))
         req.whistle_response_due = None
         req.whistle_onsite_due = None
-        _save_photos(req, photos, kind=PhotoKind.AFTER, actor=actor)
+        _save_photos(req, cleaned, kind=PhotoKind.AFTER, actor=actor)
         _notify_reporter(req, _("您的诉求已办结，请在 7 天内评价；如有异议可申请重启。"))
 
     return _transition(
