@@ -99,6 +99,22 @@ def _reset_language() -> Iterator[None]:
     translation.deactivate()
 
 
+@pytest.fixture(autouse=True)
+def _clear_caches() -> None:
+    """Each test starts with empty rate-limit counters (Django's cache) and fresh
+    per-process category and working-calendar caches."""
+    from django.core.cache import cache
+
+    from linli.core import calendar
+    from linli.requests import catalog
+
+    cache.clear()
+    for module in (catalog, calendar):
+        clear = getattr(module, "clear_cache", None)
+        if clear is not None:
+            clear()
+
+
 @pytest.fixture
 def world(db: Any) -> World:
     city = orgunit_create(kind="city", name="测试市", code="t-city")

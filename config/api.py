@@ -17,7 +17,7 @@ from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from linli.accounts.services import api_token_user
 from linli.core.errors import DomainError
-from linli.core.middleware import invalid_characters
+from linli.core.middleware import invalid_characters, with_retry_after
 
 
 class CookieSessionAuth(SessionAuth):
@@ -63,7 +63,7 @@ api = NinjaAPI(
 
 @api.exception_handler(DomainError)
 def _domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return api.create_response(request, exc.as_dict(), status=exc.status)
+    return with_retry_after(api.create_response(request, exc.as_dict(), status=exc.status), exc)
 
 
 @api.exception_handler(OverflowError)

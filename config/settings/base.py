@@ -169,6 +169,14 @@ LOGGING = {
 }
 
 LINLI_NOTIFIER = "linli.core.notify.ConsoleSender"
+# Rate-limit counters (linli/core/ratelimit.py) and other short-lived values. Local memory
+# is per process — fine for the single-process demo and tests; production uses Redis.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "linli",
+    }
+}
 # Roster import: bounded so one upload cannot exhaust memory.
 LINLI_IMPORT_MAX_BYTES = 5 * 1024 * 1024
 LINLI_IMPORT_MAX_ROWS = 20000

@@ -70,6 +70,10 @@ class InvalidTransition(Conflict):
 
 
 class RateLimited(DomainError):
+    """Answered with 429 and a ``Retry-After`` header (seconds) when ``retry_after``
+    is set (see ``linli.core.ratelimit``)."""
+
     code = "rate_limited"
     status = 429
     default_message = _("操作过于频繁，请稍后再试。")
+    retry_after: int | None = None

@@ -14,7 +14,7 @@ from django.shortcuts import render
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 
 logger = logging.getLogger(__name__)
 
@@ -166,10 +166,21 @@ class DomainErrorMiddleware:
         if not isinstance(exc, DomainError):
             return None
         if request.path.startswith("/api/"):
-            return JsonResponse(exc.as_dict(), status=exc.status)
-        return render(
-            request,
-            "core/error.html",
-            {"error": exc, "language": translation.get_language()},
-            status=exc.status,
+            return with_retry_after(JsonResponse(exc.as_dict(), status=exc.status), exc)
+        return with_retry_after(
+            render(
+                request,
+                "core/error.html",
+                {"error": exc, "language": translation.get_language()},
+                status=exc.status,
+            ),
+            exc,
         )
+
+
+def with_retry_after(response: HttpResponse, exc: Exception) -> HttpResponse:
+    """A rate-limit refusal (429) tells the client when to try again."""
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(exc, RateLimited) and retry_after:
+        response["Retry-After"] = str(int(retry_after))
+    return response

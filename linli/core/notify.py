@@ -11,6 +11,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.module_loading import import_string
 
+from linli.core import ratelimit
+
 log = logging.getLogger("linli.notify")
 
 
@@ -43,6 +45,17 @@ def get_sender() -> Sender:
     return sender
 
 
+def deliver(message: Message) -> bool:
+    """Send ``message`` now, unless its phone number has had its share of SMS: a cap per
+    number (``notify.sms`` in ``linli.core.ratelimit``) so no number is flooded,
+    whoever triggers the messages. Returns whether it was sent."""
+    if message.channel == "sms" and not ratelimit.allowed("notify.sms", key=message.to):
+        log.warning("SMS to %s dropped: per-number rate limit reached", message.to[-4:])
+        return False
+    get_sender().send(message)
+    return True
+
+
 def send_on_commit(message: Message) -> None:
     """Queue ``message`` to go out only if the surrounding transaction commits."""
-    transaction.on_commit(lambda: get_sender().send(message))
+    transaction.on_commit(lambda: deliver(message))

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.http import HttpRequest
 from django.utils.dateparse import parse_date, parse_datetime
 
-from linli.core.errors import DomainError
+from linli.core.errors import DomainError, RateLimited
 
 
 def int_or_none(raw: Any) -> int | None:
@@ -48,9 +48,12 @@ def datetime_or_none(raw: Any) -> datetime | None:
 
 def run_service(request: HttpRequest, fn: Callable[[], Any], ok: str) -> bool:
     """Run one service call for a form post. A refusal (DomainError) becomes an error
-    message on the page — the service changed nothing — and success a confirmation."""
+    message on the page — the service changed nothing — and success a confirmation.
+    A rate-limit refusal propagates: the error page answers 429 with Retry-After."""
     try:
         fn()
+    except RateLimited:
+        raise
     except DomainError as exc:
         messages.error(request, str(exc.message))
         return False

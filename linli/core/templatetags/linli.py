@@ -3,8 +3,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.utils.html import format_html
 
 from linli.core import nav
+from linli.core.idempotency import FIELD, new_key
 from linli.core.masking import mask_id_number, mask_name, mask_phone
 
 register = template.Library()
@@ -36,3 +38,10 @@ def icon_char(label: Any) -> str:
         if ch not in "我的是 ":
             return ch.upper()
     return text[:1]
+
+
+@register.simple_tag
+def idempotency_field() -> str:
+    """A hidden one-time key for a create form: a double submit or a retried post of
+    the same page makes one record (see ``linli.core.idempotency``)."""
+    return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())

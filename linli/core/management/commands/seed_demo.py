@@ -13,7 +13,7 @@ from django.db import transaction
 
 from linli.accounts.models import Membership, Role, User
 from linli.communities.models import OrgUnit, Resident
-from linli.core import demo
+from linli.core import demo, ratelimit
 from linli.core.models import DemoSeed
 
 
@@ -28,6 +28,12 @@ class Command(BaseCommand):
         parser.add_argument("--quiet", action="store_true")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        # The demo writes hundreds of requests and comments through the ordinary
+        # services; the write rate limits are for users, not for this seeding.
+        with ratelimit.suspended():
+            self._handle(**opts)
+
+    def _handle(self, **opts: Any) -> None:
         t0 = time.perf_counter()
         if not DemoSeed.objects.filter(app="core").exists():
             if OrgUnit.objects.exists():
