@@ -12,6 +12,7 @@ from ninja import Router, Schema, Status
 
 from linli.communities.display import display_name
 from linli.communities.models import OrgUnit
+from linli.core import idempotency
 from linli.core.errors import NotFound
 from linli.deliberation import selectors, services
 from linli.deliberation.models import AgendaItem, Attendance, Meeting, Topic
@@ -325,7 +326,11 @@ def topic_list(
 def topic_propose(request: HttpRequest, data: TopicIn) -> Status:
     community = _community(request, data.community_id)
     t = services.topic_propose(
-        actor=request.user, community=community, title=data.title, description=data.description
+        actor=request.user,
+        community=community,
+        title=data.title,
+        description=data.description,
+        idempotency_key=idempotency.from_request(request),
     )
     return Status(201, _topic_detail(request, t.pk))
 
@@ -338,7 +343,12 @@ def topic_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
 @router.post("/topics/{int:pk}/comments", response={201: CommentOut})
 def topic_comment(request: HttpRequest, pk: int, data: CommentIn) -> Status:
     t = selectors.topic_get_for(viewer=request.user, pk=pk)
-    c = services.topic_comment(actor=request.user, topic=t, body=data.body)
+    c = services.topic_comment(
+        actor=request.user,
+        topic=t,
+        body=data.body,
+        idempotency_key=idempotency.from_request(request),
+    )
     return Status(
         201,
         {

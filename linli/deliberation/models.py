@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from linli.communities.models import Organisation, OrgUnit, Resident
+from linli.core import idempotency
 from linli.core.models import BaseModel
 
 
@@ -168,12 +169,14 @@ class Topic(BaseModel):
     minutes = models.TextField(_("会议纪要"), blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
     objections_until = models.DateTimeField(_("异议期截止"), null=True, blank=True)
+    idempotency_key = idempotency.key_field()  # a replayed proposal returns this topic
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("议题")
         verbose_name_plural = _("议题")
         constraints = [
+            idempotency.unique_per_community("topic_idempotency_unique"),
             models.CheckConstraint(
                 condition=~Q(step__in=["publicised", "closed"])
                 | (Q(published_at__isnull=False) & Q(objections_until__isnull=False)),
@@ -214,11 +217,13 @@ class TopicComment(BaseModel):
         Resident, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     body = models.TextField(_("意见"))
+    idempotency_key = idempotency.key_field()  # a replayed post returns this comment
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("商议意见")
         verbose_name_plural = _("商议意见")
+        constraints = [idempotency.unique_per_community("topic_comment_idempotency_unique")]
 
     def __str__(self) -> str:
         return self.body[:30]

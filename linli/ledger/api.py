@@ -13,6 +13,7 @@ from ninja.responses import Status
 
 from linli.communities.display import display_name
 from linli.communities.models import OrgUnit, Resident
+from linli.core import idempotency
 from linli.core.errors import NotFound, ValidationFailed
 from linli.ledger import selectors, services
 from linli.ledger.models import EarningClaim
@@ -276,6 +277,7 @@ def claim_submit(request: HttpRequest, body: ClaimIn) -> Status[ClaimOut]:
         amount=body.minutes,
         recipient=recipient,
         description=body.description,
+        idempotency_key=idempotency.from_request(request),
     )
     return Status(201, _claim(c))
 

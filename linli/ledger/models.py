@@ -26,6 +26,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from linli.communities.models import Household, Organisation, OrgUnit, Resident
+from linli.core import idempotency
 from linli.core.models import BaseModel
 
 
@@ -337,10 +338,13 @@ class EarningClaim(BaseModel):
         LedgerTransaction, null=True, blank=True, on_delete=models.PROTECT, related_name="claim"
     )
 
+    idempotency_key = idempotency.key_field()  # a replayed claim returns this one
+
     class Meta:
         verbose_name = _("积分申请")
         verbose_name_plural = _("积分申请")
         constraints = [
+            idempotency.unique_per_community("ledger_claim_idempotency_unique"),
             models.CheckConstraint(condition=Q(amount__gt=0), name="ledger_claim_amount_positive"),
             models.CheckConstraint(
                 condition=~Q(status="approved") | Q(transaction__isnull=False),

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
 from linli.communities.services import share_code_for
+from linli.core import idempotency
 from linli.core.errors import DomainError, NotFound, ValidationFailed
 from linli.core.exports import xlsx_response
 from linli.core.web import int_or_none as _int
@@ -215,6 +216,7 @@ def claim_new(request: HttpRequest) -> HttpResponse:
             amount=_minutes(request) if kind == EarnKind.TIMEBANK_SERVICE else None,
             recipient=recipient,
             description=request.POST.get("description", ""),
+            idempotency_key=idempotency.from_request(request),
         )
 
     _attempt(request, go, _("已提交，等待确认或审核。"))

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit
-from linli.core.errors import DomainError, NotFound
+from linli.core.errors import DomainError, NotFound, RateLimited
 from linli.notices.forms import NoticeForm
 from linli.notices.models import Notice
 from linli.notices.permissions import PUBLISH_ROLES, can_see_statistics
@@ -102,6 +102,8 @@ def notice_new(request: HttpRequest) -> HttpResponse:
                 building_ids=[b.pk for b in d["buildings"]],
             )
             notice_publish(actor=request.user, notice=notice, publish_at=d["publish_at"])
+        except RateLimited:
+            raise  # the error page answers 429 with Retry-After
         except DomainError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
         else:

@@ -12,6 +12,7 @@ from ninja import Query, Router, Schema, Status
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit, Resident
+from linli.core import idempotency
 from linli.core.errors import NotFound, ValidationFailed
 from linli.requests import catalog
 from linli.requests import services as svc
@@ -240,6 +241,7 @@ def create(request: HttpRequest, data: RequestIn) -> Status:
         resident=resident,
         reporter_name=data.reporter_name,
         reporter_phone=data.reporter_phone,
+        idempotency_key=idempotency.from_request(request),
         public=data.public,
     )
     # Built from what was written (the service returns the row with its relations).

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.communities.models import Building, Organisation, OrgUnit, Resident
+from linli.core import idempotency
 from linli.core.models import BaseModel
 
 
@@ -212,12 +213,15 @@ class ServiceRequest(BaseModel):
     open311_client = models.ForeignKey(
         "requests.Open311Client", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # A client's Idempotency-Key / a form's one-time key: a replay returns this request.
+    idempotency_key = idempotency.key_field()
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("诉求")
         verbose_name_plural = _("诉求")
         constraints = [
+            idempotency.unique_per_community("request_idempotency_unique"),
             models.CheckConstraint(
                 condition=Q(rating__isnull=True) | (Q(rating__gte=1) & Q(rating__lte=5)),
                 name="request_rating_1_5",

@@ -24,8 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from linli.accounts.lockout import client_ip
 from linli.communities.models import Building, OrgUnit
-from linli.core.errors import DomainError
+from linli.core import ratelimit
+from linli.core.errors import DomainError, RateLimited
+from linli.core.middleware import with_retry_after
 from linli.core.web import datetime_or_none
 from linli.requests.models import (
     OPEN_STATUSES,
@@ -106,6 +109,8 @@ def _endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
             return view(request, *args, fmt=fmt, **kw)
         except Open311Error as exc:
             return _error(fmt, exc.status, exc.description)
+        except RateLimited as exc:
+            return with_retry_after(_error(fmt, 429, str(exc.message)), exc)
         except DomainError as exc:
             status = exc.status if exc.status in (400, 403, 404) else 400
             return _error(fmt, status, str(exc.message))
@@ -403,6 +408,9 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
     client = open311_client_for_key(p.get("api_key") or request.GET.get("api_key"))
     if client is None:
         raise Open311Error(403, "Invalid api_key")
+    # Per key and per client address, counted in the cache before anything is read or
+    # written (linli/core/ratelimit.py).
+    ratelimit.check("requests.open311_submit", key=str(client.pk), ip=client_ip(request))
     jurisdiction = _jurisdiction(request)
     if jurisdiction is not None and jurisdiction.pk != client.community_id:
         raise Open311Error(403, "api_key is not valid for this jurisdiction_id")
@@ -452,6 +460,7 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
         reporter_name=name,
         reporter_phone=(p.get("phone") or "")[:20],
         open311_client=client,
+        idempotency_key=request.headers.get("Idempotency-Key", ""),
     )
     rows = [
         {

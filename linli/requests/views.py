@@ -19,7 +19,8 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
-from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core import idempotency
+from linli.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _run
 from linli.requests import services as svc
@@ -104,6 +105,7 @@ def report(request: HttpRequest) -> HttpResponse:
                     address=d["address"],
                     photos=d["photos"],
                     public=d["public"],
+                    idempotency_key=idempotency.from_request(request),
                 )
             except ValidationFailed as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
@@ -444,7 +446,10 @@ def record(request: HttpRequest) -> HttpResponse:
                     resident=resident,
                     reporter_name=d["reporter_name"],
                     reporter_phone=d["reporter_phone"],
+                    idempotency_key=idempotency.from_request(request),
                 )
+            except RateLimited:
+                raise  # the error page answers 429 with Retry-After
             except DomainError as exc:
                 field = getattr(exc, "field", None)
                 form.add_error(field if field in form.fields else None, str(exc.message))

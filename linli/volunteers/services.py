@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
+from linli.core import ratelimit
 from linli.core.errors import (
     Conflict,
     InvalidTransition,
@@ -218,6 +219,7 @@ def signup(
     ACTIVITY.check(actor, activity, action)
     if resident.community_id != activity.community_id:
         raise NotFound()
+    ratelimit.check("volunteers.signup", user=actor)
     with governed_write(
         actor=actor, action="volunteers.signed_up", community_id=activity.community_id
     ) as w:

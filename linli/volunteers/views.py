@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit
-from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _attempt
 from linli.ledger import services as ledger_services
@@ -145,6 +145,8 @@ def activity_signup(request: HttpRequest, pk: int) -> HttpResponse:
             resident=resident,
             use_voucher=request.POST.get("use_voucher") == "1",
         )
+    except RateLimited:
+        raise  # the error page answers 429 with Retry-After
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit
+from linli.core import idempotency, ratelimit
 from linli.core.errors import (
     Conflict,
     InvalidTransition,
@@ -22,7 +23,7 @@ from linli.core.errors import (
 )
 from linli.core.transitions import Transition
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write, lock_row
+from linli.core.writes import Write, governed_write, insert_or_skip, lock_row
 from linli.deliberation import voting_bridge
 from linli.deliberation.models import (
     Council,
@@ -158,9 +159,11 @@ def topic_propose(
     description: str,
     source: str = Topic.Source.RESIDENT,
     source_ref: str = "",
+    idempotency_key: str = "",
 ) -> Topic:
     """议题征集: a resident proposes; staff also record topics from 微心愿 wishes and
-    from frequent-request analysis (SPEC §10)."""
+    from frequent-request analysis (SPEC §10). A repeat with the same
+    ``idempotency_key`` returns the first topic (see ``linli.core.idempotency``)."""
     if not can_propose(actor, community):
         raise PermissionDenied(_("只有本社区居民或社区工作人员可以提出议题。"))
     title, description = title.strip(), description.strip()
@@ -172,20 +175,31 @@ def topic_propose(
         raise ValidationFailed(_("未知的议题来源。"), field="source")
     if source != Topic.Source.RESIDENT and not manages(actor, community):
         raise PermissionDenied(_("只有社区工作人员可以登记此来源的议题。"))
+    key = idempotency.clean(idempotency_key)
+    ratelimit.check("deliberation.topic", user=actor)
     with governed_write(
         actor=actor,
         action="deliberation.topic_propose",
         community_id=community.pk,
         payload={"title": title, "source": source},
     ) as w:
-        topic = Topic.objects.create(
+        topic = Topic(
             community=community,
             title=title,
             description=description,
             source=source,
             source_ref=source_ref.strip(),
             proposer_id=acting_user_id(actor),
+            idempotency_key=key,
         )
+        if not insert_or_skip(topic):  # the key is taken: a replay or a double post
+            w.record = False
+            return idempotency.original(
+                Topic.objects.select_related("community"),
+                community_id=community.pk,
+                key=key,
+                owned=lambda t: t.proposer_id == topic.proposer_id,
+            )
         w.target = topic
     return topic
 
@@ -329,8 +343,11 @@ def topic_publicise(*, actor: Actor, topic: Topic, minutes: str) -> Topic:
     return _run(actor=actor, topic=topic, action="publicise", effects=publish)
 
 
-def topic_comment(*, actor: Actor, topic: Topic, body: str) -> TopicComment:
-    """商议: online discussion, open only while the topic is in 商议."""
+def topic_comment(
+    *, actor: Actor, topic: Topic, body: str, idempotency_key: str = ""
+) -> TopicComment:
+    """商议: online discussion, open only while the topic is in 商议. A repeat with the
+    same ``idempotency_key`` returns the first comment (``linli.core.idempotency``)."""
     if topic.step != Step.DISCUSSING:
         raise InvalidTransition(_("只有在“商议”阶段才能发表意见。"))
     if not can_comment(actor, topic):
@@ -338,6 +355,8 @@ def topic_comment(*, actor: Actor, topic: Topic, body: str) -> TopicComment:
     body = body.strip()
     if not 2 <= len(body) <= 1000:
         raise ValidationFailed(_("意见应为2–1000字。"), field="body")
+    key = idempotency.clean(idempotency_key)
+    ratelimit.check("deliberation.comment", user=actor)
     with governed_write(
         actor=actor,
         action="deliberation.comment",
@@ -347,13 +366,22 @@ def topic_comment(*, actor: Actor, topic: Topic, body: str) -> TopicComment:
         step, _until = _hold_topic(topic)
         if step != Step.DISCUSSING:
             raise InvalidTransition(_("只有在“商议”阶段才能发表意见。"))
-        comment = TopicComment.objects.create(
+        comment = TopicComment(
             topic=topic,
             community_id=topic.community_id,
             author_id=acting_user_id(actor),
             resident_id=scope_of(actor).resident_id,
             body=body,
+            idempotency_key=key,
         )
+        if not insert_or_skip(comment):  # the key is taken: a replay or a double post
+            w.record = False
+            return idempotency.original(
+                TopicComment.objects.all(),
+                community_id=topic.community_id,
+                key=key,
+                owned=lambda c: c.author_id == comment.author_id and c.topic_id == topic.pk,
+            )
         w.target = comment
     return comment
 

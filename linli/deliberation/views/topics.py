@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from linli.core.errors import DomainError, NotFound, ValidationFailed
+from linli.core import idempotency
+from linli.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from linli.core.web import date_or_none
 from linli.core.web import run_service as _attempt
 from linli.deliberation import insights as insights_mod
@@ -82,7 +83,10 @@ def topic_new(request: HttpRequest) -> HttpResponse:
                 description=request.POST.get("description", ""),
                 source=request.POST.get("source", "resident") if manage else "resident",
                 source_ref=request.POST.get("source_ref", ""),
+                idempotency_key=idempotency.from_request(request),
             )
+        except RateLimited:
+            raise  # the error page answers 429 with Retry-After
         except DomainError as exc:
             error = str(exc.message)
         else:
@@ -142,7 +146,10 @@ def topic_comment(request: HttpRequest, pk: int) -> HttpResponse:
     _attempt(
         request,
         lambda: services.topic_comment(
-            actor=request.user, topic=topic, body=request.POST.get("body", "")
+            actor=request.user,
+            topic=topic,
+            body=request.POST.get("body", ""),
+            idempotency_key=idempotency.from_request(request),
         ),
         _("意见已发表。"),
     )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident, SpecialGroup
-from linli.core import audit
+from linli.core import audit, idempotency, ratelimit
 from linli.core.errors import (
     Conflict,
     PermissionDenied,
@@ -21,7 +21,7 @@ from linli.core.errors import (
 )
 from linli.core.notify import Message, send_on_commit
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write
+from linli.core.writes import Write, governed_write, insert_or_skip
 from linli.ledger.models import (
     AccountKind,
     Approver,
@@ -314,8 +314,10 @@ def claim_submit(
     amount: Any = None,
     recipient: Resident | None = None,
     description: str = "",
+    idempotency_key: str = "",
 ) -> EarningClaim:
-    """A resident (or staff for them, 代办) asks to earn under a rule.
+    """A resident (or staff for them, 代办) asks to earn under a rule. A repeat with the
+    same ``idempotency_key`` returns the first claim (see ``linli.core.idempotency``).
 
     Time bank: ``amount`` is the minutes served, recipient required, elderly (60+) or
     disabled, in the same community and not the volunteer.
@@ -352,10 +354,12 @@ def claim_submit(
         if rule.recipient_must_confirm
         else ClaimStatus.AWAITING_APPROVAL
     )
+    key = idempotency.clean(idempotency_key)
+    ratelimit.check("ledger.claim", user=actor)
     with governed_write(
         actor=actor, action="ledger.claim_submitted", community_id=resident.community_id
     ) as w:
-        claim = EarningClaim.objects.create(
+        claim = EarningClaim(
             community_id=resident.community_id,
             rule=rule,
             resident=resident,
@@ -365,7 +369,16 @@ def claim_submit(
             service_date=service_date,
             status=status,
             submitted_by=actor,  # type: ignore[misc]
+            idempotency_key=key,
         )
+        if not insert_or_skip(claim):  # the key is taken: a replay or a double post
+            w.record = False
+            return idempotency.original(
+                EarningClaim.objects.all(),
+                community_id=resident.community_id,
+                key=key,
+                owned=lambda c: c.submitted_by_id == claim.submitted_by_id,
+            )
         w.target = claim
         w.payload.update(kind=kind, amount=amount, recipient=recipient.pk if recipient else None)
         if status == ClaimStatus.AWAITING_APPROVAL and not rule.approver_roles:

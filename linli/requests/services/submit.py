@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit, Resident
+from linli.core import idempotency, ratelimit
 from linli.core.calendar import WorkCalendar
 from linli.core.errors import PermissionDenied, ValidationFailed
 from linli.core.types import Actor
-from linli.core.writes import governed_write
+from linli.core.writes import governed_write, insert_or_skip
 from linli.requests import catalog, deadlines
 from linli.requests.models import (
     Category,
@@ -57,6 +58,33 @@ def _own_resident(actor: Actor, resident_id: int) -> Resident | None:
     return Resident.objects.filter(pk=resident_id).first()
 
 
+def _replayed(new: ServiceRequest) -> ServiceRequest:
+    """The request that already holds ``new``'s key — if the same reporter (or desk,
+    or Open311 client) made it."""
+
+    def owned(r: ServiceRequest) -> bool:
+        if new.channel == Channel.OPEN311:
+            return r.open311_client_id == new.open311_client_id
+        if new.channel in STAFF_CHANNELS:
+            return r.recorded_by_id == new.recorded_by_id
+        return r.reporter_id is not None and r.reporter_id == new.reporter_id
+
+    return idempotency.original(
+        ServiceRequest.objects.select_related(
+            "category",
+            "community",
+            "reporter_resident",
+            "assignee_org",
+            "assignee_unit",
+            "owner_org",
+            "owner_unit",
+        ),
+        community_id=new.community_id,
+        key=new.idempotency_key,
+        owned=owned,
+    )
+
+
 def request_submit(
     *,
     actor: Actor,
@@ -75,6 +103,7 @@ def request_submit(
     open311_client: Open311Client | None = None,
     public: bool = False,
     now: datetime | None = None,
+    idempotency_key: str = "",
 ) -> ServiceRequest:
     """Report a problem.
 
@@ -86,6 +115,9 @@ def request_submit(
     ``public`` is the reporter's own opt-in (text, location note, result and photos
     shown to neighbours and the public Open311 read); only a resident reporting for
     themselves can set it.
+
+    ``idempotency_key`` (API header / form's one-time field): a repeat with the same key
+    returns the first request and writes nothing (see ``linli.core.idempotency``).
     """
     now = _now(now)
     reporter = None
@@ -151,6 +183,12 @@ def request_submit(
     reporter_name = (reporter_name or "").strip()[:40]
     reporter_phone = (reporter_phone or "").strip()[:20]
 
+    # Counted in the cache (no SQL); a refusal writes nothing. Open311 posts are limited
+    # per key and per address by the endpoint.
+    if channel in (Channel.APP, Channel.API):
+        ratelimit.check("requests.submit", user=actor)
+    elif channel in STAFF_CHANNELS:
+        ratelimit.check("requests.record", user=actor)
     target = route(category=category, community=community, building=where, grid=where.grid)
     with governed_write(actor=actor, action="requests.submit", community_id=community.pk) as w:
         req = ServiceRequest(
@@ -176,7 +214,16 @@ def request_submit(
         _set_assignee(req, target)
         deadlines.set_initial(req, now=now, cal=WorkCalendar.cached())
         deadlines.refresh(req, now=now)
-        req.save(force_insert=True)
+        key = idempotency.clean(idempotency_key)
+        if key:
+            # The INSERT claims the key (ON CONFLICT DO NOTHING): a replay, or the loser
+            # of two simultaneous posts, gets the first request back and writes nothing.
+            req.idempotency_key = key
+            if not insert_or_skip(req):
+                w.record = False
+                return _replayed(req)
+        else:
+            req.save(force_insert=True)
         _save_photos(req, photos, kind=PhotoKind.BEFORE, actor=actor)
         _event(
             req,

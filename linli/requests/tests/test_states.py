@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.core.cache import cache
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -100,6 +101,7 @@ def test_every_transition(action: str, status: str, world: Any, submit: Any) -> 
 )
 @given(st.lists(st.sampled_from(sorted(machine.table)), min_size=1, max_size=8))
 def test_random_walks_follow_the_table(world: Any, submit: Any, actions: list[str]) -> None:
+    cache.clear()  # each example starts with fresh rate-limit counters, as a test does
     req = submit()
     other = ServiceRequest.objects.filter(status__in=list(OPEN_STATUSES)).exclude(pk=req.pk).first()
     if other is None:
