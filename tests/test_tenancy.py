@@ -27,6 +27,7 @@ GLOBAL_TABLES: dict[str, str] = {
     "accounts.User": "a person may belong to several communities (staff across a street)",
     "accounts.Membership": "a role on any org unit, also above the community (street, district)",
     "accounts.ApiToken": "belongs to a user, resolved before the tenant is known",
+    "accounts.PasswordResetCode": "belongs to a user (by phone), used before anyone is signed in",
     "communities.OrgUnit": "the org tree itself: reference table",
     "communities.Organisation": "property companies and departments serve many communities",
     "communities.PrivacySetting": "a person's own settings, keyed by user",

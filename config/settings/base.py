@@ -22,6 +22,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "rules.apps.AutodiscoverRulesConfig",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "django_htmx",
     "django_tasks_db",
     # django-ninja's own copy of Swagger UI (static/ninja/, pinned with the package):
@@ -47,8 +49,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "linli.core.middleware.NoStoreMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Staff: idle timeout and TOTP (after auth, OTP and messages).
+    "linli.accounts.middleware.StaffSessionMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -115,6 +120,11 @@ LINLI_TRUSTED_PROXIES = [
 ]
 LINLI_PROXY_IP_HEADER = "HTTP_X_FORWARDED_FOR"
 AXES_RESET_ON_SUCCESS = True
+# Staff sessions end after 30 minutes without a request (residents keep the default
+# two-week session); staff must pass a TOTP code (django-otp) when this is True.
+LINLI_STAFF_IDLE_TIMEOUT = 30 * 60
+LINLI_STAFF_MFA_REQUIRED = env_bool("LINLI_STAFF_MFA_REQUIRED", True)
+OTP_TOTP_ISSUER = "Linli 邻里"
 AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
 AXES_USERNAME_FORM_FIELD = "username"
 

@@ -9,6 +9,7 @@ TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBacken
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AXES_ENABLED = False
 LOGGING = {"version": 1, "disable_existing_loggers": True, "root": {"level": "ERROR"}}
+LINLI_STAFF_MFA_REQUIRED = False
 # Benchmarks drive thousands of writes from a handful of users: measure throughput,
 # not the per-user write limits (linli/core/ratelimit.py).
 LINLI_RATE_LIMITS_ENABLED = False

@@ -8,3 +8,5 @@ DEBUG = True
 TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# The demo logs staff in with a password only (make demo); production requires TOTP.
+LINLI_STAFF_MFA_REQUIRED = False

@@ -22,3 +22,5 @@ STORAGES = {
 # Serve static files through the finders (no collectstatic in tests or the demo).
 WHITENOISE_AUTOREFRESH = True
 WHITENOISE_USE_FINDERS = True
+# Tests that cover TOTP turn it on with override_settings.
+LINLI_STAFF_MFA_REQUIRED = False

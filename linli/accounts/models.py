@@ -192,3 +192,25 @@ class SensitiveAccessGrant(BaseModel):
     def is_current(self) -> bool:
         now = timezone.now()
         return self.revoked_at is None and self.starts_at <= now < self.expires_at
+
+
+class PasswordResetCode(BaseModel):
+    """A one-time SMS code for resetting a password. Only an HMAC of the code is kept;
+    it expires after 10 minutes, allows 10 attempts and is spent by its first use."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reset_codes"
+    )
+    phone = models.CharField(max_length=11, db_index=True)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("密码重置验证码")
+        verbose_name_plural = _("密码重置验证码")
+
+    def __str__(self) -> str:
+        return f"{self.phone[-4:]} {self.created_at:%Y-%m-%d %H:%M}"

@@ -1,25 +1,48 @@
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
+import segno
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_otp import devices_for_user, user_has_device
+from django_otp import login as otp_login
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from linli.accounts.forms import ApiTokenForm, LoginForm, PrivacyForm
-from linli.accounts.lockout import ip_limited
+from linli.accounts.forms import (
+    ApiTokenForm,
+    LoginForm,
+    OtpCodeForm,
+    PasswordResetConfirmForm,
+    PasswordResetRequestForm,
+    PrivacyForm,
+)
+from linli.accounts.lockout import client_ip, ip_limited
+from linli.accounts.middleware import DEVICE_KEY
+from linli.accounts.reset import (
+    mfa_confirm,
+    normalise_phone,
+    password_reset_confirm,
+    password_reset_request,
+)
 from linli.accounts.scope import scope_of
 from linli.accounts.tokens import api_token_issue, api_token_list_for, api_token_revoke
 from linli.communities.models import PrivacySetting, Resident
 from linli.communities.selectors import my_data
 from linli.communities.services import privacy_update
-from linli.core.errors import DomainError
+from linli.core.errors import DomainError, ValidationFailed
 from linli.core.middleware import LANGUAGE_COOKIE
+from linli.core.writes import governed_write
 
 
 class LoginView(auth_views.LoginView):
@@ -117,3 +140,119 @@ def api_token_revoke_view(request: HttpRequest, token_id: int) -> HttpResponse:
     api_token_revoke(actor=request.user, token_id=token_id)  # type: ignore[arg-type]
     messages.success(request, _("令牌已撤销，使用它的应用将无法再访问。"))
     return redirect("accounts:api_tokens")
+
+
+# --- TOTP (staff) ---------------------------------------------------------------------
+
+
+def _safe_next(request: HttpRequest) -> str:
+    nxt = request.POST.get("next") or request.GET.get("next") or ""
+    if nxt and url_has_allowed_host_and_scheme(
+        nxt, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return nxt
+    return reverse(settings.LOGIN_REDIRECT_URL)
+
+
+@login_required
+def mfa_enrol(request: HttpRequest) -> HttpResponse:
+    """Scan the QR code with an authenticator app, then type a code to confirm."""
+    user = request.user
+    if user_has_device(user, confirmed=True):
+        messages.info(request, _("您已启用两步验证。"))
+        return redirect("accounts:mfa_verify")
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name=_("手机验证器"), confirmed=False)
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_valid() and device.verify_token(form.cleaned_data["code"].strip()):
+            mfa_confirm(user=user, device=device)  # type: ignore[arg-type]
+            otp_login(request, device)
+            request.session[DEVICE_KEY] = True
+            messages.success(request, _("两步验证已启用。以后登录时需输入验证器上的动态码。"))
+            return redirect(_safe_next(request))
+        form.add_error("code", _("验证码不正确，请核对手机上的最新动态码后重试。"))
+    secret = base64.b32encode(device.bin_key).decode().rstrip("=")
+    qr_svg = segno.make(device.config_url, error="m").svg_inline(scale=4, title=_("两步验证二维码"))
+    return render(
+        request,
+        "accounts/mfa_enrol.html",
+        {"form": form, "qr_svg": qr_svg, "secret": secret, "next": _safe_next(request)},
+    )
+
+
+@login_required
+def mfa_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of a staff login: a code from the enrolled authenticator."""
+    user = request.user
+    devices = list(devices_for_user(user, confirmed=True))  # type: ignore[arg-type]
+    if not devices:
+        return redirect("accounts:mfa_enrol")
+    form = OtpCodeForm(request.POST or None)
+    if request.method == "POST":
+        code = form.cleaned_data["code"].strip() if form.is_valid() else ""
+        for device in devices:
+            if code and device.verify_token(code):
+                otp_login(request, device)
+                return redirect(_safe_next(request))
+        form.errors.pop("code", None)
+        form.add_error("code", _("验证码不正确，请核对手机上的最新动态码后重试。"))
+    return render(request, "accounts/mfa_verify.html", {"form": form, "next": _safe_next(request)})
+
+
+# --- passwords ------------------------------------------------------------------------
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "accounts/password_change.html"
+    success_url = reverse_lazy("accounts:profile")
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        with governed_write(
+            actor=self.request.user,  # type: ignore[arg-type]
+            action="accounts.password_change",
+            community_id=None,
+            target=self.request.user,  # type: ignore[arg-type]
+        ):
+            response = super().form_valid(form)
+        messages.success(self.request, _("密码已修改。"))
+        return response
+
+
+def password_reset(request: HttpRequest) -> HttpResponse:
+    """Step 1: a phone number. The answer is the same whether it has an account."""
+    form = PasswordResetRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_reset_request(phone=form.cleaned_data["phone"], ip=client_ip(request))
+        except ValidationFailed as exc:
+            form.add_error("phone", str(exc.message))
+        else:
+            request.session["linli_reset_phone"] = normalise_phone(form.cleaned_data["phone"])
+            messages.info(
+                request,
+                _("如果该手机号已在邻里注册，您将收到一条含 6 位验证码的短信，10 分钟内有效。"),
+            )
+            return redirect("accounts:password_reset_confirm")
+    return render(request, "accounts/password_reset.html", {"form": form})
+
+
+def password_reset_confirm_view(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code and the new password."""
+    initial = {"phone": request.session.get("linli_reset_phone", "")}
+    form = PasswordResetConfirmForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            password_reset_confirm(
+                phone=form.cleaned_data["phone"],
+                code=form.cleaned_data["code"],
+                new_password=form.cleaned_data["new_password1"],
+            )
+        except ValidationFailed as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+        else:
+            request.session.pop("linli_reset_phone", None)
+            messages.success(request, _("密码已重置，请用新密码登录。"))
+            return redirect("accounts:login")
+    return render(request, "accounts/password_reset_confirm.html", {"form": form})
