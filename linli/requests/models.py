@@ -399,3 +399,8 @@ class Open311Client(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+# Daily aggregates of the metrics live in their own module (with the code that keeps
+# them); imported here so Django registers them with the app.
+from linli.requests.stats import RequestDayStat, RequestStatsState  # noqa: E402, F401

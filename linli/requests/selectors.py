@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Avg, Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -15,6 +15,7 @@ from linli.accounts.models import ORG_ROLES, Role
 from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit
 from linli.core.errors import NotFound
+from linli.requests import stats
 from linli.requests.models import (
     OPEN_STATUSES,
     Category,
@@ -282,63 +283,57 @@ def request_metrics(
     scope = scope_of(viewer)
     if not scope.covers(community.path, *MANAGER_ROLES, Role.SUPERVISOR):
         raise NotFound()
-    base = ServiceRequest.objects.filter(
-        community_id=community.pk, created_at__gte=start, created_at__lt=end
-    ).exclude(status=Status.MERGED)
-    resolved_q = Q(resolved_at__isnull=False)
-    agg = base.aggregate(
-        total=Count("id"),
-        responded=Count("id", filter=Q(responded_on_time=True)),
-        resolved=Count("id", filter=resolved_q),
-        on_time=Count("id", filter=resolved_q & Q(resolved_on_time=True)),
-        rated=Count("id", filter=Q(rating__isnull=False)),
-        good=Count("id", filter=Q(rating__gte=4)),
-        mean=Avg("rating"),
-        avg_cycle=Avg("cycle_seconds"),
-        open=Count("id", filter=Q(status__in=list(OPEN_STATUSES))),
-        overdue=Count("id", filter=Q(status__in=list(OPEN_STATUSES), due_state=DueState.OVERDUE)),
-    )
-    n_cycle = agg["resolved"]
-    p90: float | None = None
-    if n_cycle:
-        # Nearest-rank p90: one indexed ORDER BY … OFFSET instead of loading all rows.
-        idx = max(0, math.ceil(0.9 * n_cycle) - 1)
-        row = (
-            base.filter(resolved_q, cycle_seconds__isnull=False)
-            .order_by("cycle_seconds")
-            .values_list("cycle_seconds", flat=True)[idx : idx + 1]
+    # History (counts, ratings, cycle times) from the daily aggregates plus the rows
+    # they do not cover; current states (open, overdue) from the open items' index.
+    counts, _days = stats.metrics_counts(community.pk, start, end)
+    current = (
+        ServiceRequest.objects.filter(
+            community_id=community.pk,
+            created_at__gte=start,
+            created_at__lt=end,
+            status__in=list(OPEN_STATUSES),
         )
-        vals = list(row)
-        p90 = round(vals[0] / 3600, 2) if vals and vals[0] is not None else None
-    by_cat = {
-        row["name"]: row["n"]
-        for row in base.annotate(name=Coalesce("category__parent__name", "category__name"))
-        .values("name")
-        .annotate(n=Count("id"))
-        .order_by("-n")
+    ).aggregate(
+        open=Count("id"),
+        overdue=Count("id", filter=Q(due_state=DueState.OVERDUE)),
+    )
+    p90: float | None = None
+    if counts.resolved:
+        # Nearest rank over the exact cycle times.
+        idx = max(0, math.ceil(0.9 * counts.resolved) - 1)
+        if idx < len(counts.cycles):
+            p90 = round(counts.cycles[idx] / 3600, 2)
+    group_of = {
+        pk: parent or name
+        for pk, name, parent in Category.objects.filter(
+            pk__in=list(counts.by_category)
+        ).values_list("pk", "name", "parent__name")
     }
-    by_channel = {
-        row["channel"]: row["n"]
-        for row in base.values("channel").annotate(n=Count("id")).order_by("-n")
-    }
-    total = agg["total"]
+    by_cat: dict[str, int] = {}
+    for pk, n in counts.by_category.items():
+        by_cat[group_of.get(pk, "")] = by_cat.get(group_of.get(pk, ""), 0) + n
+    by_cat = dict(sorted(by_cat.items(), key=lambda kv: -kv[1]))
+    by_channel = dict(sorted(counts.by_channel.items(), key=lambda kv: -kv[1]))
+    total = counts.total
+    mean = counts.rating_sum / counts.rated if counts.rated else None
+    avg_cycle = counts.cycle_sum / counts.cycle_n if counts.cycle_n else None
     return RequestMetrics(
         community_id=community.pk,
         start=start,
         end=end,
         total=total,
-        responded=agg["responded"],
-        response_rate=_rate(agg["responded"], total),
-        resolved=agg["resolved"],
-        resolution_rate=_rate(agg["resolved"], total),
-        on_time_rate=_rate(agg["on_time"], agg["resolved"]),
-        rated=agg["rated"],
-        satisfaction_mean=round(agg["mean"], 2) if agg["mean"] is not None else None,
-        satisfaction_share_4_5=_rate(agg["good"], agg["rated"]),
-        avg_cycle_hours=round(agg["avg_cycle"] / 3600, 2) if agg["avg_cycle"] is not None else None,
+        responded=counts.responded,
+        response_rate=_rate(counts.responded, total),
+        resolved=counts.resolved,
+        resolution_rate=_rate(counts.resolved, total),
+        on_time_rate=_rate(counts.on_time, counts.resolved),
+        rated=counts.rated,
+        satisfaction_mean=round(mean, 2) if mean is not None else None,
+        satisfaction_share_4_5=_rate(counts.good, counts.rated),
+        avg_cycle_hours=round(avg_cycle / 3600, 2) if avg_cycle is not None else None,
         p90_cycle_hours=p90,
-        open=agg["open"],
-        overdue=agg["overdue"],
+        open=current["open"],
+        overdue=current["overdue"],
         by_category=by_cat,
         by_channel=by_channel,
     )

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from linli.core.errors import DomainError
 from linli.core.writes import Write, governed_write, lock_row
-from linli.requests import deadlines
+from linli.requests import deadlines, stats
 from linli.requests import states as st
 from linli.requests.models import OPEN_STATUSES, DueState, EventKind, ServiceRequest, Status
 from linli.requests.services._common import (
@@ -29,6 +29,7 @@ class SweepResult:
     overdue: int = 0
     escalated: int = 0
     auto_closed: int = 0
+    stat_days: int = 0
     escalated_ids: list[int] = field(default_factory=list)
 
 
@@ -122,4 +123,6 @@ def sweep_deadlines(*, now: datetime | None = None, batch: int = 1000) -> SweepR
         except DomainError:
             continue  # changed since the list was read (rated, reopened)
         res.auto_closed += 1
+    # Bring the metrics' daily aggregates up to date (only days whose requests changed).
+    res.stat_days = stats.refresh(now=now)
     return res
