@@ -92,17 +92,27 @@ def test_migration_backfills_the_community_of_child_rows(world: Any, submit: Any
     before = [("requests", "0001_initial")]
     after = [("requests", "0002_child_community")]
     executor = MigrationExecutor(connection)
-    executor.migrate(before)
-    old = executor.loader.project_state(before).apps
-    Event = old.get_model("requests", "RequestEvent")
-    OldSupport = old.get_model("requests", "Support")
-    assert Event.objects.filter(request_id=req.pk).count() == 2
-    Event.objects.create(request_id=req.pk, at=MONDAY, kind="note", note="迁移前")
-    executor = MigrationExecutor(connection)
-    executor.migrate(after)
-    assert set(RequestEvent.objects.filter(request=req).values_list("community_id", flat=True)) == {
-        req.community_id
-    }
-    assert RequestEvent.objects.filter(request=req).count() == 3
-    assert OldSupport is not None
+    try:
+        executor.migrate(before)
+        old = executor.loader.project_state(before).apps
+        Event = old.get_model("requests", "RequestEvent")
+        OldSupport = old.get_model("requests", "Support")
+        assert Event.objects.filter(request_id=req.pk).count() == 2
+        Event.objects.create(request_id=req.pk, at=MONDAY, kind="note", note="迁移前")
+        executor = MigrationExecutor(connection)
+        executor.migrate(after)
+        events = (
+            MigrationExecutor(connection)
+            .loader.project_state(after)
+            .apps.get_model("requests", "RequestEvent")
+        )
+        assert set(
+            events.objects.filter(request_id=req.pk).values_list("community_id", flat=True)
+        ) == {req.community_id}
+        assert events.objects.filter(request_id=req.pk).count() == 3
+        assert OldSupport is not None
+    finally:
+        # Back to the latest schema: later tests in this process share the database.
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
     assert Support.objects.get(request=req).community_id == req.community_id
