@@ -41,6 +41,29 @@ class World:
         return self.users[key]
 
 
+# Every user the ``world`` fixture makes, in order: each Role at least once, some twice
+# (another unit). Role × state matrices parametrize over it; the fixture checks it.
+WORLD_USERS = (
+    "resident",
+    "neighbour",
+    "stranger",
+    "liaison",
+    "grid_worker",
+    "grid2_worker",
+    "other_grid_worker",
+    "worker",
+    "secretary",
+    "other_secretary",
+    "street_officer",
+    "other_street_officer",
+    "department",
+    "property",
+    "other_property",
+    "social_org",
+    "supervisor",
+    "platform_admin",
+)
+
 _counter = {"n": 0}
 
 
@@ -218,6 +241,7 @@ def world(db: Any) -> World:
         w.users[key] = u
     admin = make_user("platform_admin", is_superuser=True, is_staff=True)
     w.users["platform_admin"] = admin
+    assert tuple(w.users) == WORLD_USERS, "update WORLD_USERS with the world's users"
     return w
 
 

@@ -11,6 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import WORLD_USERS
 from linli.accounts.models import Membership, Role
 from linli.core.errors import DomainError
 from linli.notices.models import Notice
@@ -19,26 +20,7 @@ from linli.notices.states import NOTICE
 
 pytestmark = pytest.mark.django_db
 
-USERS = [
-    "resident",
-    "neighbour",
-    "stranger",
-    "liaison",
-    "grid_worker",
-    "grid2_worker",
-    "other_grid_worker",
-    "worker",
-    "secretary",
-    "other_secretary",
-    "street_officer",
-    "other_street_officer",
-    "department",
-    "property",
-    "other_property",
-    "social_org",
-    "supervisor",
-    "platform_admin",
-]
+USERS = list(WORLD_USERS)
 
 
 def test_every_role_and_state_is_covered(world: Any) -> None:

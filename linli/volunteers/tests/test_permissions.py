@@ -14,6 +14,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from conftest import WORLD_USERS
 from linli.accounts.models import Role
 from linli.core.errors import DomainError, InvalidTransition
 from linli.volunteers import services
@@ -22,27 +23,7 @@ from linli.volunteers.states import ACTIVITY, SIGNUP, STATUS_ACTIONS
 
 pytestmark = pytest.mark.django_db
 
-# Every user of the world fixture: each Role at least once, some twice (other unit).
-USERS = [
-    "resident",
-    "neighbour",
-    "stranger",
-    "liaison",
-    "grid_worker",
-    "grid2_worker",
-    "other_grid_worker",
-    "worker",
-    "secretary",
-    "other_secretary",
-    "street_officer",
-    "other_street_officer",
-    "department",
-    "property",
-    "other_property",
-    "social_org",
-    "supervisor",
-    "platform_admin",
-]
+USERS = list(WORLD_USERS)
 
 
 def test_every_role_is_in_the_matrix(world: Any) -> None:
