@@ -38,7 +38,15 @@ def resident_list_for(
     if community_id is not None:
         qs = qs.filter(community_id=community_id)
     if query:
-        qs = qs.filter(Q(name__contains=query) | Q(household__building__name__contains=query))
+        # "1号楼", "一号楼", "１栋" also find the building named "1幢" (one way of
+        # writing a building in the roster, many in people's heads).
+        from linli.requests.addresses import name_variants
+
+        match = Q(name__contains=query) | Q(household__building__name__contains=query)
+        variants = name_variants(query)
+        if variants:
+            match |= Q(household__building__name__in=variants)
+        qs = qs.filter(match)
     if tag:
         # JSON containment differs by backend; tags are short codes, so a text match on
         # the quoted code is exact and portable.

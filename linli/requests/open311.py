@@ -30,6 +30,7 @@ from linli.core import ratelimit
 from linli.core.errors import DomainError, RateLimited
 from linli.core.middleware import with_retry_after
 from linli.core.web import datetime_or_none
+from linli.requests.addresses import match_building
 from linli.requests.models import (
     OPEN_STATUSES,
     Category,
@@ -434,16 +435,18 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
         if building is None:
             raise Open311Error(400, f"address_id {address_id} not found")
     elif building_name or (address and not (lat and lng)):
-        needle = building_name or address
-        candidates = Building.objects.filter(community_id=client.community_id)
-        building = candidates.filter(Q(name=needle) | Q(address=needle)).first()
-        if building is None:
-            for b in candidates.order_by("-name"):
-                if b.name and b.name in needle:
-                    building = b
-                    break
-        if building is None and not (lat and lng):
-            raise Open311Error(400, _("无法根据地址定位楼栋，请提供坐标或 address_id。"))
+        # "1号楼" / "1栋" / "一号楼" / "１号楼" all find the building named "1幢"
+        # (linli/requests/addresses.py). An address still unmatched, without a point,
+        # is accepted into the community's triage queue with the address kept.
+        candidates = list(
+            Building.objects.filter(community_id=client.community_id).select_related(
+                "grid", "property_company"
+            )
+        )
+        names = [client.community.name]
+        for needle in (building_name, address):
+            if needle and building is None:
+                building = match_building(needle, candidates, names)
     name = " ".join(x for x in [p.get("last_name", ""), p.get("first_name", "")] if x).strip()
     description = p.get("description", "")
     if p.get("attribute[urgency]") == "urgent":
@@ -462,10 +465,11 @@ def _create_request(request: HttpRequest, fmt: str) -> HttpResponse:
         open311_client=client,
         idempotency_key=request.headers.get("Idempotency-Key", ""),
     )
+    # The spec: a server that creates the request at once returns its
+    # service_request_id and no token (a token only stands in for an id not yet known).
     rows = [
         {
             "service_request_id": str(req.pk),
-            "token": str(req.token),
             "service_notice": _("将在 %(h)d 小时内响应。") % {"h": cat.response_hours},
             "account_id": None,
         }

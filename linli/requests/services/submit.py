@@ -32,7 +32,7 @@ from linli.requests.models import (
     Status,
 )
 from linli.requests.permissions import can_record_in
-from linli.requests.routing import locate_point, route
+from linli.requests.routing import Target, locate_point, route
 from linli.requests.services._common import (
     MAX_DESCRIPTION,
     MIN_DESCRIPTION,
@@ -175,10 +175,13 @@ def request_submit(
     near: Building | None = None
     if dlat is not None and dlng is not None:
         near = locate_point(community, float(dlat), float(dlng))
-    if building is None and near is None:
-        raise ValidationFailed(_("请选择楼栋或在地图上标注位置。"), field="building")
     where = building or near
-    assert where is not None
+    # An Open311 address we could not match to a building is still a real report from
+    # the key's community: it goes to the community itself (分拣) with the address kept,
+    # without building, grid or point; staff place it when they dispatch.
+    triage = where is None and channel == Channel.OPEN311 and bool((address or "").strip())
+    if where is None and not triage:
+        raise ValidationFailed(_("请选择楼栋或在地图上标注位置。"), field="building")
     photos = _clean_photos(photos)  # decoded once, stored below
     reporter_name = (reporter_name or "").strip()[:40]
     reporter_phone = (reporter_phone or "").strip()[:20]
@@ -189,16 +192,21 @@ def request_submit(
         ratelimit.check("requests.submit", user=actor)
     elif channel in STAFF_CHANNELS:
         ratelimit.check("requests.record", user=actor)
-    target = route(category=category, community=community, building=where, grid=where.grid)
+    target = (
+        Target(unit=community)
+        if where is None
+        else route(category=category, community=community, building=where, grid=where.grid)
+    )
     with governed_write(actor=actor, action="requests.submit", community_id=community.pk) as w:
         req = ServiceRequest(
             created_at=now,
             community=community,
-            grid=where.grid,
+            grid=where.grid if where is not None else None,
             building=building,
-            lat=dlat if dlat is not None else where.lat,
-            lng=dlng if dlng is not None else where.lng,
-            address=(address or "").strip()[:200] or where.address or where.name,
+            lat=dlat if dlat is not None else (where.lat if where is not None else None),
+            lng=dlng if dlng is not None else (where.lng if where is not None else None),
+            address=(address or "").strip()[:200]
+            or (where.address or where.name if where is not None else ""),
             category=category,
             description=text,
             channel=channel,
@@ -231,7 +239,11 @@ def request_submit(
             kind=EventKind.SUBMITTED,
             now=now,
             to_status=Status.SUBMITTED,
-            note=_("已派至%(unit)s") % {"unit": target.label},
+            note=(
+                _("地址未能对应到楼栋，已转%(unit)s分拣") % {"unit": target.label}
+                if where is None
+                else _("已派至%(unit)s") % {"unit": target.label}
+            ),
         )
         w.target = req
         w.payload = {

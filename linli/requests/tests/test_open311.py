@@ -109,10 +109,12 @@ POST_RESPONSE = {
     "minItems": 1,
     "items": {
         "type": "object",
-        "required": ["service_request_id", "token"],
+        # The spec: service_request_id or token, never both; we create the request at
+        # once, so the id.
+        "required": ["service_request_id"],
+        "not": {"required": ["token"]},
         "properties": {
-            "service_request_id": NULLABLE_STR,
-            "token": NULLABLE_STR,
+            "service_request_id": {"type": "string", "minLength": 1},
             "service_notice": NULLABLE_STR,
             "account_id": NULLABLE_STR,
         },
@@ -187,8 +189,9 @@ def test_post_get_and_token(client: Any, world: Any, key: str) -> None:
     assert r.status_code == 201, r.content
     data = r.json()
     jsonschema.validate(data, POST_RESPONSE)
-    rid, token = data[0]["service_request_id"], data[0]["token"]
+    rid = data[0]["service_request_id"]
     req = ServiceRequest.objects.get(pk=rid)
+    token = str(req.token)
     assert req.channel == "open311" and req.community == world.community
     assert req.building is None and req.grid == world.grid and req.reporter_name == "王 小明"
 
@@ -224,7 +227,8 @@ def test_post_xml_response_shape(client: Any, key: str) -> None:
     r = _post(client, key, fmt="xml", address_id="", attribute_building="")
     root = ET.fromstring(r.content)  # noqa: S314
     assert r.status_code == 201 and root.tag == "service_requests"
-    assert root.findtext("request/token")
+    assert root.findtext("request/service_request_id")
+    assert root.find("request/token") is None  # the spec: id or token, not both
 
 
 def test_get_requests_window_and_filters(client: Any, world: Any, submit: Any) -> None:
@@ -301,3 +305,34 @@ def test_impossible_dates_are_a_400_in_the_spec_format(client) -> None:
     r = client.get("/open311/v2/requests.json?start_date=2026-13-45T00:00:00Z")
     assert r.status_code == 400
     assert r.json()[0]["code"] == 400
+
+
+def test_post_chinese_address_variants_find_the_building(client: Any, world: Any, key: str) -> None:
+    """A real client's address: "1号楼" for the building staff named "1幢" (issue 10)."""
+    r = _post(client, key, lat="", long="", address_string="阳光社区 1号楼 2单元")
+    assert r.status_code == 201, r.content
+    req = ServiceRequest.objects.get(pk=r.json()[0]["service_request_id"])
+    assert req.building == world.building and req.grid == world.grid
+    assert req.address == "阳光社区 1号楼 2单元"
+    r = _post(client, key, lat="", long="", address_string="阳光社区二号楼3单元502室")
+    assert r.status_code == 201, r.content
+    req = ServiceRequest.objects.get(pk=r.json()[0]["service_request_id"])
+    assert req.building == world.building2
+
+
+def test_post_unmatched_address_goes_to_the_community_triage_queue(
+    client: Any, world: Any, key: str
+) -> None:
+    r = _post(client, key, lat="", long="", address_string="阳光社区 西门岗亭旁 自行车棚")
+    assert r.status_code == 201, r.content
+    assert "token" not in r.json()[0]
+    req = ServiceRequest.objects.get(pk=r.json()[0]["service_request_id"])
+    assert req.building is None and req.grid is None and req.lat is None
+    assert req.address == "阳光社区 西门岗亭旁 自行车棚"
+    assert req.community == world.community and req.assignee_unit == world.community
+    # Staff of the community see it in their queue, with the address.
+    client.force_login(world.user("secretary"))
+    page = client.get("/requests/desk/").content.decode()
+    assert f"/requests/desk/{req.pk}/" in page and "西门岗亭旁" in page
+    detail = client.get(f"/requests/desk/{req.pk}/").content.decode()
+    assert "西门岗亭旁" in detail and "分拣" in detail
