@@ -195,6 +195,30 @@ def buildings_in(community_id: int) -> QuerySet[Building]:
 # ---------------------------------------------------------------- duplicates
 
 
+MERGE_CANDIDATES_MAX = 20
+
+
+def merge_candidates_for(
+    *, req: ServiceRequest, into: int | None = None
+) -> QuerySet[ServiceRequest]:
+    """Requests staff may merge ``req`` into: open requests of the same community with
+    the same category or in the same building — never an unrelated one. ``into``
+    narrows to that one request (the check before a merge). The caller has already
+    checked that the viewer may manage ``req``."""
+    related = Q(category_id=req.category_id)
+    if req.building_id:
+        related |= Q(building_id=req.building_id)
+    qs = (
+        ServiceRequest.objects.filter(related, community_id=req.community_id)
+        .filter(status__in=list(OPEN_STATUSES))
+        .exclude(pk=req.pk)
+        .select_related("category", "building")
+    )
+    if into is not None:
+        qs = qs.filter(pk=into)
+    return qs.order_by("-created_at", "-id")
+
+
 @dataclass(frozen=True)
 class DuplicateCandidate:
     request: ServiceRequest

@@ -14,6 +14,7 @@ urlpatterns = [
     path("desk/record/", views.record, name="record"),
     path("desk/metrics/", views.metrics, name="metrics"),
     path("desk/<int:pk>/", views.staff_detail, name="staff_detail"),
+    path("desk/<int:pk>/merge/confirm/", views.merge_confirm, name="merge_confirm"),
     path("desk/<int:pk>/<slug:action>/", views.staff_action, name="staff_action"),
 ]
 

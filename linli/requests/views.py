@@ -41,9 +41,11 @@ from linli.requests.permissions import (
 )
 from linli.requests.routing import targets_for
 from linli.requests.selectors import (
+    MERGE_CANDIDATES_MAX,
     QueueFilters,
     categories_tree,
     find_duplicates,
+    merge_candidates_for,
     metrics_communities,
     request_get_for,
     request_list_mine,
@@ -316,14 +318,11 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_manage": manage,
             "can_reroute": can["can_reroute"],
             "targets": targets_for(req.community) if handle else [],
-            "merge_candidates": ServiceRequest.objects.filter(
-                community_id=req.community_id,
-                status__in=["submitted", "accepted", "dispatched", "in_progress", "reopened"],
-            )
-            .exclude(pk=req.pk)
-            .order_by("-created_at")[:30]
-            if manage
-            else [],
+            # Same category or same building only, nothing pre-selected; the merge
+            # itself happens on a confirmation step (merge_confirm).
+            "merge_candidates": (
+                list(merge_candidates_for(req=req)[:MERGE_CANDIDATES_MAX]) if manage else []
+            ),
             "is_org_staff_whistle": can["can_onsite"],
         },
     )
@@ -388,19 +387,48 @@ def staff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     }
     if action not in calls:
         raise NotFound()
+    if action == "merge" and p.get("confirm") != "1":
+        # A merge closes this request for good: only from the confirmation step.
+        return redirect(_merge_confirm_url(req.pk, p.get("into")))
     fn, ok = calls[action]
     _run(request, fn, ok)
     return redirect("requests:staff_detail", pk=req.pk)
 
 
+def _merge_confirm_url(pk: int, into: Any) -> str:
+    from urllib.parse import urlencode
+
+    from django.urls import reverse
+
+    url = reverse("requests:merge_confirm", args=[pk])
+    into_pk = _int(into)
+    return f"{url}?{urlencode({'into': into_pk})}" if into_pk else url
+
+
 def _merge_target(raw: Any, req: ServiceRequest) -> ServiceRequest:
+    """The chosen request, if it is one of :func:`merge_candidates_for` ``req``."""
     pk = _int(raw)
-    target = (
-        ServiceRequest.objects.filter(pk=pk, community_id=req.community_id).first() if pk else None
-    )
+    target = merge_candidates_for(req=req, into=pk).first() if pk else None
     if target is None:
-        raise ValidationFailed(_("请选择要合并到的诉求。"), field="into")
+        raise ValidationFailed(
+            _("请从同类别或同楼栋、仍在办理中的诉求中选择要合并到的诉求。"), field="into"
+        )
     return target
+
+
+@login_required
+def merge_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The step between choosing a duplicate and merging: "确认合并 #A 到 #B？". Reads
+    only; the merge is the POST of this page's button. Works without JavaScript."""
+    req = request_get_for(viewer=request.user, pk=pk)
+    if not can_manage(request.user, req):
+        raise NotFound()
+    try:
+        into = _merge_target(request.GET.get("into"), req)
+    except ValidationFailed as exc:
+        messages.error(request, str(exc.message))
+        return redirect("requests:staff_detail", pk=req.pk)
+    return render(request, "requests/merge_confirm.html", {"r": req, "into": into})
 
 
 @login_required
