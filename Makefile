@@ -37,7 +37,7 @@ migrate: $(STAMP)
 
 demo: $(STAMP)
 	$(MANAGE) migrate --noinput
-	$(MANAGE) seed_demo
+	$(MANAGE) seed_demo --host $(HOST) --port $(PORT)
 	@echo "  Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(MANAGE) runserver $(HOST):$(PORT)
 

@@ -3,6 +3,7 @@ data is added once (apps added later still get theirs)."""
 
 from __future__ import annotations
 
+import os
 import time
 from importlib import import_module
 from typing import Any
@@ -26,6 +27,10 @@ class Command(BaseCommand):
             "--households", type=int, default=1900, help="total households (1 900 = demo)"
         )
         parser.add_argument("--quiet", action="store_true")
+        # Where the demo will be served, for the closing "Open ..." line (`make demo`
+        # passes its HOST/PORT, so `make demo PORT=8101` names the right address).
+        parser.add_argument("--host", default=os.environ.get("LINLI_DEMO_HOST", "127.0.0.1"))
+        parser.add_argument("--port", default=os.environ.get("LINLI_DEMO_PORT", "8000"))
 
     def handle(self, *args: Any, **opts: Any) -> None:
         # The demo writes hundreds of requests and comments through the ordinary
@@ -85,7 +90,8 @@ class Command(BaseCommand):
             self.stdout.write(f"  {label:<10} {login:<16} {note}")
         self.stdout.write("")
         self.stdout.write(
-            "  Open http://127.0.0.1:8000/  (长辈模式 and English are in the top bar)"
+            f"  Open http://{opts['host']}:{opts['port']}/"
+            "  (长辈模式 and English are in the top bar)"
         )
 
     def _context(self, seed: int) -> demo.DemoContext:
