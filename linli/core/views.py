@@ -40,10 +40,19 @@ def home(request: HttpRequest) -> HttpResponse:
 def resident_home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     resident = getattr(request.user, "resident", None) if scope.resident_id else None
+    tiles = nav.tiles_for("resident", request.user)
     return render(
         request,
         "core/resident_home.html",
-        {"resident": resident, "tiles": nav.items_for("resident", request.user)},
+        {
+            "resident": resident,
+            # 随手拍 on top, then what waits for the resident (with counts), the main
+            # tiles, and the minor ones under 更多.
+            "primary": [t for t in tiles if t.item.placement == "primary"],
+            "waiting": [t for t in tiles if t.count],
+            "tiles": [t for t in tiles if t.item.placement == "main"],
+            "more": [t for t in tiles if t.item.placement == "more"],
+        },
     )
 
 
@@ -60,6 +69,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
         "core/workbench.html",
         {
             "menu": nav.items_for("staff", request.user),
+            "strips": nav.strips_for(request.user),
             "communities": communities,
             "memberships": Membership.objects.active()
             .filter(user=request.user)  # type: ignore[misc]

@@ -28,6 +28,7 @@ class DeliberationConfig(AppConfig):
                 22,
                 "✅",
                 visible=resident,
+                placement="more",
             )
         )
 

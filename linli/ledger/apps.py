@@ -39,6 +39,7 @@ class LedgerConfig(AppConfig):
                 31,
                 "⏳",
                 visible=is_resident,
+                placement="more",
             )
         )
         register(
@@ -50,10 +51,19 @@ class LedgerConfig(AppConfig):
                 32,
                 "🎁",
                 visible=is_resident,
+                placement="more",
             )
         )
         register(
-            NavItem("ledger_fame", _("社区名人堂"), "ledger:hall_of_fame", "resident", 60, "🏅")
+            NavItem(
+                "ledger_fame",
+                _("社区名人堂"),
+                "ledger:hall_of_fame",
+                "resident",
+                60,
+                "🏅",
+                placement="more",
+            )
         )
         register(
             NavItem(

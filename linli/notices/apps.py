@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
@@ -13,6 +15,11 @@ class NoticesConfig(AppConfig):
         from linli.notices import permissions  # noqa: F401  (registers the rules)
         from linli.notices.permissions import PUBLISH_ROLES, STAFF_VIEW_ROLES
 
+        def _unread(u: Any) -> int:
+            from linli.notices.selectors import notice_list_for_resident
+
+            return notice_list_for_resident(viewer=u).exclude(reads__user_id=u.pk).count()
+
         register(
             NavItem(
                 "notices",
@@ -22,6 +29,8 @@ class NoticesConfig(AppConfig):
                 5,
                 "📢",
                 visible=lambda u: scope_of(u).resident_id is not None,
+                badge=_unread,
+                badge_text=_("{n} 条未读公告"),
             )
         )
         register(

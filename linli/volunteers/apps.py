@@ -39,6 +39,7 @@ class VolunteersConfig(AppConfig):
                 34,
                 "🧰",
                 visible=is_resident,
+                placement="more",
             )
         )
         register(

@@ -41,6 +41,14 @@ def icon_char(label: Any) -> str:
 
 
 @register.simple_tag
+def nav_icon(item: nav.NavItem) -> str:
+    """The tile's icon: the app's icon drawn as inline SVG, else the label's character."""
+    from linli.core.icons import svg_for
+
+    return svg_for(item.icon) or icon_char(item.label)
+
+
+@register.simple_tag
 def idempotency_field() -> str:
     """A hidden one-time key for a create form: a double submit or a retried post of
     the same page makes one record (see ``linli.core.idempotency``)."""
