@@ -15,7 +15,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit, Resident
@@ -120,9 +120,32 @@ def catalogue(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def redeem(request: HttpRequest, pk: int) -> HttpResponse:
+    """兑换 spends points and cannot be undone, so it takes two steps, without
+    JavaScript: the catalogue's button (POST, or a GET link) only shows what will
+    happen; the confirmation page's button (``confirm=1``) redeems. The form's
+    one-time key is carried through the confirmation, so a double tap on the
+    confirm button still redeems once."""
     item = selectors.item_get_for(viewer=request.user, pk=pk)
+    if request.method != "POST" or request.POST.get("confirm") != "1":
+        wallet = selectors.wallet_for(viewer=request.user)
+        try:
+            key = idempotency.clean(request.POST.get("idempotency_key", "")) or new_key()
+        except ValidationFailed:
+            key = new_key()
+        after = wallet.points.balance - item.price_points
+        return render(
+            request,
+            "ledger/redeem_confirm.html",
+            {
+                "item": item,
+                "w": wallet,
+                "after": after,
+                "enough": after >= 0,
+                "key": key,
+            },
+        )
     resident = selectors.my_resident(request.user)
     key = request.POST.get("idempotency_key", "")
     if _attempt(

@@ -70,7 +70,9 @@ def test_redeem_form_double_submit_posts_once(client: Any, world: Any, rules: An
     )
     client.force_login(world.user("resident"))
     for _i in range(2):
-        resp = client.post(f"/ledger/catalogue/{item.pk}/redeem/", {"idempotency_key": "form-1"})
+        resp = client.post(
+            f"/ledger/catalogue/{item.pk}/redeem/", {"idempotency_key": "form-1", "confirm": "1"}
+        )
         assert resp.status_code == 302
     assert Voucher.objects.count() == 1
     assert services.resident_account(r, Currency.POINTS).balance == 15
@@ -171,3 +173,44 @@ def test_claim_flow_through_pages(client: Any, world: Any, rules: Any) -> None:
     claim = EarningClaim.objects.get()
     client.post(f"/ledger/claims/{claim.pk}/decide/", {"action": "confirm", "back": "timebank"})
     assert services.resident_account(world.residents["neighbour"], Currency.MINUTES).balance == 90
+
+
+def test_redeem_asks_for_confirmation_first(client: Any, world: Any, rules: Any) -> None:
+    """兑换 cannot be undone: the catalogue's button only shows what will happen
+    (price, balance after, "不可撤销"); nothing is spent until the confirm button,
+    which carries the catalogue form's one-time key."""
+    r = world.residents["resident"]
+    give_points(world, r, 20, "g")
+    item = services.item_save(
+        actor=world.user("secretary"),
+        community=world.community,
+        name="洗衣液",
+        kind="goods",
+        price_points=12,
+        stock=3,
+        per_person_limit=2,
+    )
+    client.force_login(world.user("resident"))
+    url = f"/ledger/catalogue/{item.pk}/redeem/"
+    catalogue = client.get("/ledger/catalogue/").content.decode()
+    assert f'action="{url}"' in catalogue
+    for resp in (client.post(url, {"idempotency_key": "cat-key-1"}), client.get(url)):
+        assert resp.status_code == 200
+        page = resp.content.decode()
+        assert "将花费 12 积分兑换“洗衣液”，兑换后不可撤销。" in page
+        assert 'name="confirm" value="1"' in page
+        assert "<dd>8</dd>" in page  # balance after
+    assert (
+        'name="idempotency_key" value="cat-key-1"'
+        in client.post(url, {"idempotency_key": "cat-key-1"}).content.decode()
+    )
+    assert Voucher.objects.count() == 0
+    assert services.resident_account(r, Currency.POINTS).balance == 20
+    for _i in range(2):  # a double tap on the confirm button
+        resp = client.post(url, {"idempotency_key": "cat-key-1", "confirm": "1"})
+        assert resp.status_code == 302 and resp["Location"].endswith("/ledger/vouchers/")
+    assert Voucher.objects.count() == 1
+    assert services.resident_account(r, Currency.POINTS).balance == 8
+    # Not enough points left for a second one: the confirmation says so, no button.
+    page = client.get(url).content.decode()
+    assert "积分不足" in page and 'name="confirm"' not in page
