@@ -70,6 +70,7 @@ class VoteOut(Schema):
     receipt: str
     changed: bool
     replayed: bool
+    unchanged: bool = False  # a change to the same choices: the receipt stays valid
 
 
 class OptionOut(Schema):
@@ -145,7 +146,15 @@ def cast(request: HttpRequest, pk: int, data: VoteIn) -> Status:
         idempotency_key=data.idempotency_key,
         on_behalf_of=principal,
     )
-    return Status(201, {"receipt": r.receipt, "changed": r.changed, "replayed": r.replayed})
+    return Status(
+        201,
+        {
+            "receipt": r.receipt,
+            "changed": r.changed,
+            "replayed": r.replayed,
+            "unchanged": r.unchanged,
+        },
+    )
 
 
 @router.get("/ballots/{pk}/result", response=ResultOut)

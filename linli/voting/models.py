@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from linli.communities.models import Household, OrgUnit, Resident
@@ -121,6 +122,20 @@ class Ballot(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def phase(self) -> str:
+        """What a voter sees now: ``upcoming`` (opened by staff but before
+        ``opens_at`` — votes are refused until then), ``open``, ``ended`` (past
+        ``closes_at``, not yet closed by staff), else the status itself."""
+        if self.status != self.Status.OPEN:
+            return str(self.status)
+        now = timezone.now()
+        if now < self.opens_at:
+            return "upcoming"
+        if now >= self.closes_at:
+            return "ended"
+        return "open"
 
 
 class BallotVoter(models.Model):

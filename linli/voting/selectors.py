@@ -13,13 +13,14 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
+from linli.communities import display
 from linli.communities.models import Resident
 from linli.core.audit import verify_events
 from linli.core.errors import NotFound, PermissionDenied
 from linli.core.models import AuditEvent
 from linli.voting import permissions as perms
 from linli.voting.models import Ballot, ProxyGrant, Vote
-from linli.voting.services import receipt_for, receipt_hash, voter_for
+from linli.voting.services import HOUSEHOLD_ELIGIBILITY, receipt_for, receipt_hash, voter_for
 from linli.voting.validity import Evaluation, Totals, evaluate, explain_check, frac
 
 # --------------------------------------------------------------------------- lists
@@ -57,6 +58,11 @@ class VoterStatus:
     receipt: str = ""
     delegated_to: ProxyGrant | None = None
     proxies_held: list[ProxyGrant] = field(default_factory=list)
+    # Household ballots: who in the household cast the vote (shown only to the
+    # household's own members, the only viewers of this status), through the
+    # privacy display helper; empty when the viewer cast it themself.
+    cast_by_me: bool = False
+    cast_by_name: str = ""
 
 
 def voter_status(*, viewer: Any, ballot: Ballot) -> VoterStatus:
@@ -82,8 +88,20 @@ def voter_status(*, viewer: Any, ballot: Ballot) -> VoterStatus:
         .filter(community_id=ballot.community_id, voter=voter, revoked_at__isnull=True)
         .first()
     )
+    cast_by_me, cast_by_name = False, ""
+    if vote is not None and ballot.eligibility in HOUSEHOLD_ELIGIBILITY and vote.cast_by_id:
+        cast_by_me = vote.cast_by_id == me.pk
+        if not cast_by_me:
+            caster = (
+                Resident.objects.select_related(*display.RESIDENT_RELATED)
+                .filter(community_id=ballot.community_id, pk=vote.cast_by_id)
+                .first()
+            )
+            cast_by_name = display.display_name(caster, viewer=viewer) if caster else ""
     return VoterStatus(
         eligible=True,
+        cast_by_me=cast_by_me,
+        cast_by_name=cast_by_name,
         vote=vote,
         receipt=receipt_for(vote.receipt_nonce) if vote is not None else "",
         delegated_to=delegated,

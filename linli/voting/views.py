@@ -3,16 +3,18 @@ open/close, paper votes with two staff, written proxies, ratification, recount).
 
 from __future__ import annotations
 
+import secrets
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import authenticate
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from linli.accounts.scope import scope_of
 from linli.communities.models import Resident
@@ -79,6 +81,7 @@ def ballot_detail(request: HttpRequest, pk: int) -> HttpResponse:
             close_refusal = str(err.message)
     ctx: dict[str, Any] = {
         "b": ballot,
+        "phase": ballot.phase,
         "status": status,
         "can_manage": perms.manages_ballot(u, ballot),
         **flags,
@@ -120,12 +123,13 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc.message))
         return _back(ballot)
     request.session[RECEIPT_SESSION_KEY] = result.receipt
-    messages.success(
-        request,
-        _("已改票，新的回执码：%(r)s") % {"r": result.receipt}
-        if result.changed
-        else _("投票成功！回执码：%(r)s（请保存，可用于核验您的票已计入）") % {"r": result.receipt},
-    )
+    if result.unchanged:
+        msg = _("您的选择没有变化，选票和回执码保持不变：%(r)s") % {"r": result.receipt}
+    elif result.changed:
+        msg = _("已改票，新的回执码：%(r)s（原回执码已失效）") % {"r": result.receipt}
+    else:
+        msg = _("投票成功！回执码：%(r)s（请保存，可用于核验您的票已计入）") % {"r": result.receipt}
+    messages.success(request, msg)
     return _back(ballot)
 
 
@@ -209,10 +213,47 @@ def _staff_action(request: HttpRequest, pk: int, fn: Any, ok: str, **kw: Any) ->
     return _back(ballot)
 
 
+_OPEN_SALT = "voting.ballot_open.confirm"
+
+
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def ballot_open(request: HttpRequest, pk: int) -> HttpResponse:
-    return _staff_action(request, pk, services.ballot_open, _("投票已开始，选民名册已固定。"))
+    """开始投票 freezes the voter roll and cannot be undone, so it takes two steps,
+    without JavaScript: the detail page's button (or a GET link) shows what will
+    happen and how many voters the roll will hold; only the confirmation page's
+    button (``confirm=1`` with its one-time signed token) opens the ballot. A second
+    tap on that button after the ballot opened is told it is open, not refused."""
+    ballot = ballot_get_for(viewer=request.user, pk=pk)
+    if not perms.manages_ballot(request.user, ballot):
+        raise NotFound()
+    ok = _("投票已开始，选民名册已固定。")
+    signer = signing.TimestampSigner(salt=_OPEN_SALT)
+    if request.method == "POST" and request.POST.get("confirm") == "1":
+        try:
+            token = signer.unsign(request.POST.get("token", ""), max_age=3600)
+        except signing.BadSignature:
+            messages.error(request, _("确认已过期，请重新确认。"))
+        else:
+            if token.split(":")[:2] == [str(ballot.pk), str(request.user.pk)]:
+                if ballot.status == Ballot.Status.OPEN and ballot.opened_at is not None:
+                    messages.success(request, ok)  # the same confirmation, tapped twice
+                    return _back(ballot)
+                return _staff_action(request, pk, services.ballot_open, ok)
+            messages.error(request, _("确认已过期，请重新确认。"))
+    err = ballot_machine.refusal(request.user, ballot, "open")
+    if err is not None:
+        messages.error(request, str(err.message))
+        return _back(ballot)
+    return render(
+        request,
+        "voting/open_confirm.html",
+        {
+            "b": ballot,
+            "roll_count": services.roll_preview_count(ballot),
+            "token": signer.sign(f"{ballot.pk}:{request.user.pk}:{secrets.token_hex(8)}"),
+        },
+    )
 
 
 @login_required

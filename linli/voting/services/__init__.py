@@ -35,6 +35,7 @@ from linli.voting.services.ballots import (
     ballot_create,
     ballot_get,
     ballot_open,
+    roll_preview_count,
 )
 from linli.voting.services.paper import paper_vote_record
 from linli.voting.services.proxies import proxy_grant, proxy_revoke
@@ -64,6 +65,7 @@ __all__ = [
     "ratification_deadline",
     "ratification_record",
     "receipt_for",
+    "roll_preview_count",
     "receipt_hash",
     "vote_cast",
     "voter_for",

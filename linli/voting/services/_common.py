@@ -80,6 +80,7 @@ class CastResult:
     receipt: str
     changed: bool = False
     replayed: bool = False  # same idempotency key seen before: nothing was written
+    unchanged: bool = False  # a change to the same choices: nothing written, same receipt
 
 
 # --------------------------------------------------------------------------- helpers

@@ -6,8 +6,9 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
-from django.db.models import Sum
+from django.db.models import QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -158,26 +159,38 @@ def ballot_create(
     return ballot
 
 
-def _snapshot_roll(ballot: Ballot) -> list[BallotVoter]:
+def _roll_query(ballot: Ballot) -> QuerySet[Any]:
+    """Who would be on the roll if the ballot opened now (households or residents)."""
     if ballot.eligibility in HOUSEHOLD_ELIGIBILITY:
         hh = Household.objects.filter(community_id=ballot.community_id)
         if ballot.eligibility == Ballot.Eligibility.OWNERS:
             hh = hh.filter(tenure=Household.Tenure.OWNER)
+        return hh
+    residents = Resident.objects.filter(community_id=ballot.community_id, is_active=True)
+    if ballot.eligibility == Ballot.Eligibility.ALL_RESIDENTS:
+        adult_year = timezone.localtime().year - ADULT_AGE
+        return residents.filter(birth_year__lte=adult_year)
+    return residents.filter(pk__in=ballot.voter_resident_ids)
+
+
+def roll_preview_count(ballot: Ballot) -> int:
+    """How many voters :func:`ballot_open` would freeze now (for the confirmation
+    page before 开始投票; read only)."""
+    return _roll_query(ballot).count()
+
+
+def _snapshot_roll(ballot: Ballot) -> list[BallotVoter]:
+    qs = _roll_query(ballot)
+    if ballot.eligibility in HOUSEHOLD_ELIGIBILITY:
         return [
             BallotVoter(
                 ballot=ballot, community_id=ballot.community_id, household_id=pk, area_m2=area
             )
-            for pk, area in hh.order_by("pk").values_list("pk", "area_m2")
+            for pk, area in qs.order_by("pk").values_list("pk", "area_m2")
         ]
-    residents = Resident.objects.filter(community_id=ballot.community_id, is_active=True)
-    if ballot.eligibility == Ballot.Eligibility.ALL_RESIDENTS:
-        adult_year = timezone.localtime().year - ADULT_AGE
-        residents = residents.filter(birth_year__lte=adult_year)
-    else:
-        residents = residents.filter(pk__in=ballot.voter_resident_ids)
     return [
         BallotVoter(ballot=ballot, community_id=ballot.community_id, resident_id=pk)
-        for pk in residents.order_by("pk").values_list("pk", flat=True)
+        for pk in qs.order_by("pk").values_list("pk", flat=True)
     ]
 
 

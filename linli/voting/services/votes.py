@@ -48,6 +48,10 @@ class _Seen:
     proxy_id: int | None
     vote_id: int | None  # the voter's existing vote
     vote_channel: str
+    # The existing vote's choices and receipt nonce: a "change" to the same choices
+    # keeps the receipt and writes nothing.
+    vote_choices: list[int] | None
+    vote_nonce: str
     keyed: tuple[int, int, str, str, list[int]] | None  # vote with this idempotency key
     # The resident's own row (direct votes): is_active, community_id, birth_year
     resident: tuple[bool, int, int] | None
@@ -78,7 +82,10 @@ def _eligibility(ballot: Ballot, me_id: int, key: str, on_behalf_of: Resident | 
     }
     qn = connection.ops.quote_name
     r, bv, v, p = (qn(t[k]) for k in ("r", "bv", "v", "p"))
-    vote_cols = "v.id, v.channel, k.id, k.voter_id, k.receipt_nonce, k.channel, k.choices"
+    vote_cols = (
+        "v.id, v.channel, v.choices, v.receipt_nonce, "
+        "k.id, k.voter_id, k.receipt_nonce, k.channel, k.choices"
+    )
     vote_joins = (
         f"LEFT JOIN {v} v ON v.voter_id = bv.id AND v.community_id = %(c)s "
         f"LEFT JOIN {v} k ON k.ballot_id = %(b)s AND k.community_id = %(c)s "
@@ -114,7 +121,7 @@ def _eligibility(ballot: Ballot, me_id: int, key: str, on_behalf_of: Resident | 
         cur.execute(sql, params)
         row = cur.fetchone()
     if row is None:
-        return _Seen(False, None, Decimal("0"), False, None, None, "", None, None)
+        return _Seen(False, None, Decimal("0"), False, None, None, "", None, "", None, None)
     if on_behalf_of is not None:
         proxy_id, voter_id, area, *rest = row
         resident = None
@@ -123,7 +130,7 @@ def _eligibility(ballot: Ballot, me_id: int, key: str, on_behalf_of: Resident | 
         active, community_id, birth_year, voter_id, area, delegated, *rest = row
         proxy_id = None
         resident = (bool(active), int(community_id), int(birth_year))
-    vote_id, vote_channel, k_id, k_voter, k_nonce, k_channel, k_choices = rest
+    vote_id, vote_channel, v_choices, v_nonce, k_id, k_voter, k_nonce, k_channel, k_choices = rest
     keyed = (
         (int(k_id), int(k_voter), str(k_nonce), str(k_channel), _as_choices(k_choices))
         if k_id is not None
@@ -137,6 +144,8 @@ def _eligibility(ballot: Ballot, me_id: int, key: str, on_behalf_of: Resident | 
         proxy_id=proxy_id,
         vote_id=vote_id,
         vote_channel=vote_channel or "",
+        vote_choices=_as_choices(v_choices) if v_choices is not None else None,
+        vote_nonce=str(v_nonce or ""),
         keyed=keyed,
         resident=resident,
     )
@@ -245,6 +254,23 @@ def _change_vote(
     if not ballot.allow_change:
         raise Conflict(_("您已经投过票了，本次投票不允许改票。"), code="already_voted")
     assert seen.vote_id is not None and seen.voter_id is not None
+    if seen.vote_choices is not None and sorted(seen.vote_choices) == picked:
+        # Nothing changed (修改投票 pressed without a new choice): keep the vote and
+        # its receipt — a new receipt would silently invalidate the one the voter
+        # saved. No write, no audit event.
+        same = Vote(
+            pk=seen.vote_id,
+            ballot=ballot,
+            community_id=ballot.community_id,
+            voter_id=seen.voter_id,
+            choices=picked,
+            channel=Vote.Channel.ONLINE,
+            area_m2=seen.area,
+            receipt_nonce=seen.vote_nonce,
+            receipt_hash=receipt_hash(receipt_for(seen.vote_nonce)),
+        )
+        same._state.adding = False
+        return CastResult(same, receipt_for(seen.vote_nonce), unchanged=True)
     nonce, code, rhash = _new_receipt()
     changes: dict[str, Any] = {
         "choices": picked,

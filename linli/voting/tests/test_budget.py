@@ -71,3 +71,24 @@ def test_replay_and_refusal_within_budget(world):
     with CaptureQueriesContext(connection) as ctx, pytest.raises(Conflict):
         vote_cast(actor=user, ballot=ballot, choices=[1])
     assert len(ctx.captured_queries) <= 1, _show([q["sql"] for q in ctx.captured_queries])
+
+
+def test_unchanged_vote_keeps_receipt_and_writes_nothing(world):
+    """修改投票 pressed without changing anything: the saved receipt stays valid."""
+    from linli.core.models import AuditEvent
+    from linli.voting.selectors import receipt_check
+
+    ballot = make_ballot(world, allow_change=True)
+    user = world.users["resident"]
+    first, _ = _cast(user, ballot, [1], key="k-a")
+    events = AuditEvent.objects.count()
+    again, sqls = _cast(user, ballot, ["1"], key="k-b")
+    assert again.unchanged and not again.changed
+    assert again.receipt == first.receipt and again.vote.pk == first.vote.pk
+    assert len(sqls) <= 1, _show(sqls)  # the eligibility read; nothing written
+    assert AuditEvent.objects.count() == events
+    assert receipt_check(viewer=user, ballot=ballot, code=first.receipt).counted
+    # A real change still issues a new receipt and retires the old one.
+    changed, _ = _cast(user, ballot, [2], key="k-c")
+    assert changed.changed and changed.receipt != first.receipt
+    assert not receipt_check(viewer=user, ballot=ballot, code=first.receipt).counted

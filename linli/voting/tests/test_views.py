@@ -10,6 +10,7 @@ from django.urls import reverse
 from linli.voting.models import Ballot, Vote
 from linli.voting.services import ballot_close
 from linli.voting.tests.conftest import expire, make_ballot
+from linli.voting.tests.test_ux import open_confirmed
 
 
 def _client(user) -> Client:
@@ -83,7 +84,7 @@ def test_staff_create_open_and_paper_vote(world):
     )
     assert r.status_code == 302, r.content.decode()
     b = Ballot.objects.get(title="小区停车收费方案")
-    sec.post(reverse("voting:ballot_open", args=[b.pk]))
+    open_confirmed(sec, b)
     b.refresh_from_db()
     assert b.status == "open"
     bad = sec.post(
