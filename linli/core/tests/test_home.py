@@ -79,7 +79,7 @@ def _home(client: Any, world: Any, user: str = "resident") -> str:
     client.force_login(world.user(user))
     r = client.get("/me/")
     assert r.status_code == 200
-    return r.content.decode()
+    return str(r.content.decode())
 
 
 def _waiting(html: str) -> str:
