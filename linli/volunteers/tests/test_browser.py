@@ -115,6 +115,9 @@ def test_volunteer_signs_up_checked_in_gets_points_and_redeems(
     assert page.inner_text("#points-balance") == "30"
     page.goto(f"{base}/ledger/catalogue/")
     page.click("main button:has-text('兑换')")
+    # Spending points is irreversible: a confirmation page comes first.
+    assert "兑换后不可撤销" in page.inner_text("main")
+    page.click("main button:has-text('确认兑换')")
     page.wait_for_url(f"{base}/ledger/vouchers/")
     code = Voucher.objects.get().code
     assert code in page.inner_text("main")
