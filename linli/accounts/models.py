@@ -201,7 +201,14 @@ class PasswordResetCode(BaseModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reset_codes"
     )
+
+    class Purpose(models.TextChoices):
+        RESET = "reset", _("重置密码")
+        LOGIN = "login", _("验证码登录")
+
     phone = models.CharField(max_length=11, db_index=True)
+    # A login code can never reset a password, nor a reset code sign anyone in.
+    purpose = models.CharField(max_length=8, choices=Purpose.choices, default=Purpose.RESET)
     salt = models.CharField(max_length=32)
     code_hash = models.CharField(max_length=64)
     expires_at = models.DateTimeField()
@@ -214,3 +221,30 @@ class PasswordResetCode(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.phone[-4:]} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class ActivationCode(BaseModel):
+    """A one-time code that community staff hand a resident at the service window (代办),
+    so a resident without a phone or an account can get in. Only an HMAC of the code is
+    kept (looked up by it: the resident types nothing else); valid for 7 days, spent by
+    its first use; a new code for the same resident replaces the earlier one."""
+
+    community = models.ForeignKey(
+        OrgUnit, on_delete=models.PROTECT, related_name="activation_codes"
+    )
+    resident = models.ForeignKey(
+        "communities.Resident", on_delete=models.CASCADE, related_name="activation_codes"
+    )
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="issued_activations"
+    )
+    code_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("账号激活码")
+        verbose_name_plural = _("账号激活码")
+
+    def __str__(self) -> str:
+        return f"{self.resident_id} → {self.expires_at:%Y-%m-%d}"

@@ -18,6 +18,14 @@ urlpatterns = [
         views.password_reset_confirm_view,
         name="password_reset_confirm",
     ),
+    path("login/code/", views.code_login_request_view, name="code_login"),
+    path("login/code/confirm/", views.code_login_confirm_view, name="code_login_confirm"),
+    path("activate/", views.activate, name="activate"),
+    path(
+        "activation/issue/<int:resident_id>/",
+        views.activation_issue_view,
+        name="activation_issue",
+    ),
     path("tokens/", views.api_tokens, name="api_tokens"),
     path("tokens/<int:token_id>/revoke/", views.api_token_revoke_view, name="api_token_revoke"),
 ]

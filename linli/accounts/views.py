@@ -3,10 +3,12 @@ from __future__ import annotations
 import base64
 import json
 from typing import Any
+from urllib.parse import urlencode
 
 import segno
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -19,17 +21,27 @@ from django_otp import devices_for_user, user_has_device
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from linli.accounts.activation import (
+    activation_code_issue,
+    activation_redeem,
+    resident_for_issuer,
+)
 from linli.accounts.forms import (
+    ActivationForm,
     ApiTokenForm,
+    CodeLoginForm,
+    CodeLoginRequestForm,
     LoginForm,
     OtpCodeForm,
     PasswordResetConfirmForm,
     PasswordResetRequestForm,
     PrivacyForm,
 )
-from linli.accounts.lockout import client_ip, ip_limited
+from linli.accounts.lockout import client_ip, ip_limited, note_failure
 from linli.accounts.middleware import DEVICE_KEY
 from linli.accounts.reset import (
+    login_code_confirm,
+    login_code_request,
     mfa_confirm,
     normalise_phone,
     password_reset_confirm,
@@ -256,3 +268,121 @@ def password_reset_confirm_view(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("密码已重置，请用新密码登录。"))
             return redirect("accounts:login")
     return render(request, "accounts/password_reset_confirm.html", {"form": form})
+
+
+# --- sign in by SMS code, activation codes ----------------------------------------------
+
+_BACKEND = "linli.accounts.backends.PhoneOrUsernameBackend"
+_CODE_PHONE = "linli_code_phone"
+
+
+def _sign_in(request: HttpRequest, user: Any) -> HttpResponse:
+    """Log ``user`` in (``user_logged_in`` notes staff and TOTP state, so the staff
+    middleware still asks enrolled staff for their code) and go on."""
+    auth_login(request, user, backend=_BACKEND)
+    response = redirect(_safe_next(request))
+    if user.language:
+        response.set_cookie(LANGUAGE_COOKIE, user.language, samesite="Lax")
+    return response
+
+
+def code_login_request_view(request: HttpRequest) -> HttpResponse:
+    """Step 1: a phone number. The answer is the same whether it has an account."""
+    if request.user.is_authenticated:
+        return redirect(_safe_next(request))
+    form = CodeLoginRequestForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            login_code_request(phone=form.cleaned_data["phone"], ip=client_ip(request))
+        except ValidationFailed as exc:
+            form.add_error("phone", str(exc.message))
+        else:
+            request.session[_CODE_PHONE] = normalise_phone(form.cleaned_data["phone"])
+            messages.info(
+                request,
+                _("如果该手机号已在邻里注册，您将收到一条含 6 位验证码的短信，10 分钟内有效。"),
+            )
+            url = reverse("accounts:code_login_confirm")
+            nxt = request.POST.get("next") or ""
+            return redirect(f"{url}?{urlencode({'next': nxt})}" if nxt else url)
+    return render(
+        request, "accounts/code_login.html", {"form": form, "next": request.GET.get("next", "")}
+    )
+
+
+def code_login_confirm_view(request: HttpRequest) -> HttpResponse:
+    """Step 2: the code from the SMS signs the account in."""
+    initial = {"phone": request.session.get(_CODE_PHONE, "")}
+    form = CodeLoginForm(request.POST or None, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if ip_limited(request):
+            return render(request, "accounts/locked_out.html", {"ip_limited": True}, status=429)
+        if form.is_valid():
+            try:
+                user = login_code_confirm(
+                    phone=form.cleaned_data["phone"], code=form.cleaned_data["code"]
+                )
+            except ValidationFailed as exc:
+                note_failure(request)
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+                status = 400
+            else:
+                request.session.pop(_CODE_PHONE, None)
+                return _sign_in(request, user)
+        else:
+            status = 400
+    return render(
+        request,
+        "accounts/code_login_confirm.html",
+        {"form": form, "next": _safe_next(request) if request.GET.get("next") else ""},
+        status=status,
+    )
+
+
+def activate(request: HttpRequest) -> HttpResponse:
+    """激活账号: the code from the service window, a password (and a phone number)."""
+    form = ActivationForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                done = activation_redeem(
+                    code=form.cleaned_data["code"],
+                    password=form.cleaned_data["password1"],
+                    phone=form.cleaned_data["phone"],
+                    ip=client_ip(request),
+                )
+            except ValidationFailed as exc:
+                target = {"password1": "password1", "phone": "phone"}.get(exc.field or "", "code")
+                form.add_error(target, str(exc.message))
+                status = 400
+            else:
+                user = done.user
+                messages.success(
+                    request,
+                    _("账号已激活。以后请用 %(login)s 和您设置的密码登录。")
+                    % {"login": user.phone or user.username},
+                )
+                return _sign_in(request, user)
+        else:
+            status = 400
+    return render(request, "accounts/activate.html", {"form": form}, status=status)
+
+
+@login_required
+def activation_issue_view(request: HttpRequest, resident_id: int) -> HttpResponse:
+    """Staff: issue a resident's activation code; it is shown on this response only."""
+    resident = resident_for_issuer(viewer=request.user, resident_id=resident_id)  # type: ignore[arg-type]
+    code = None
+    expires_at = None
+    if request.method == "POST":
+        row, code = activation_code_issue(actor=request.user, resident_id=resident.pk)  # type: ignore[arg-type]
+        expires_at = row.expires_at
+    response = render(
+        request,
+        "accounts/activation_issue.html",
+        {"resident": resident, "code": code, "expires_at": expires_at},
+    )
+    response["Cache-Control"] = "no-store"
+    return response
