@@ -21,6 +21,7 @@ from linli.communities.models import (
 from linli.communities.permissions import can_edit_resident, current_grant, manages_community
 from linli.core import audit
 from linli.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from linli.core.textlimit import within
 from linli.core.writes import governed_write, lock_row
 
 
@@ -347,7 +348,7 @@ def sensitive_grant_refuse(
         req.decided_at = timezone.now()
         req.save(update_fields=["status", "decided_by", "decided_at", "updated_at"])
         w.target = req
-        w.payload.update({"reason": (reason or "").strip()[:200]})
+        w.payload.update({"reason": within(reason, field="reason", limit=200, label=_("理由"))})
     return req
 
 

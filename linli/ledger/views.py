@@ -297,7 +297,7 @@ def hours_spend(request: HttpRequest) -> HttpResponse:
             resident=resident,
             minutes=_minutes(request),
             idempotency_key=key,
-            description=request.POST.get("description", "")[:100],
+            description=request.POST.get("description", ""),
         ),
         _("已使用时间银行小时。"),
     )

@@ -17,6 +17,7 @@ from linli.communities.models import Building, OrgUnit, Resident
 from linli.core import ratelimit
 from linli.core.errors import NotFound, PermissionDenied, ValidationFailed
 from linli.core.notify import Message, send_on_commit
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write, insert_or_skip, lock_row
 from linli.notices.models import PUSH_CHANNELS, Channel, Notice, NoticeDelivery, NoticeRead
@@ -233,7 +234,12 @@ def send_due_notices(
 
 
 def notice_withdraw(*, actor: Actor, notice: Notice, reason: str) -> Notice:
-    row = NOTICE.apply(actor=actor, obj=notice, action="withdraw", reason=reason.strip())
+    row = NOTICE.apply(
+        actor=actor,
+        obj=notice,
+        action="withdraw",
+        reason=within(reason, field="reason", limit=200, label=_("撤回原因")),
+    )
     _sync(notice, row)
     return notice
 

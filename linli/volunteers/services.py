@@ -30,6 +30,7 @@ from linli.core.errors import (
     ValidationFailed,
 )
 from linli.core.notify import Message
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write, lock_row
 from linli.ledger import services as ledger
@@ -91,7 +92,7 @@ def profile_save(
             resident=resident,
             defaults={
                 "community_id": resident.community_id,
-                "intro": intro[:300],
+                "intro": within(intro, field="intro", limit=300, label=_("个人简介")),
                 "availability": slots,
                 "listed": listed,
                 "is_active": True,
@@ -110,7 +111,7 @@ def profile_save(
                         community_id=resident.community_id,
                         profile=profile,
                         category=cat,
-                        detail=detail[:100],
+                        detail=within(detail, field="detail", limit=100, label=_("具体说明")),
                     )
                 )
         VolunteerSkill.objects.bulk_create(rows)
@@ -139,7 +140,9 @@ def activity_create(
 ) -> Activity:
     if not can_create_activity(actor, community):
         raise PermissionDenied()
-    title, location = (title or "").strip(), (location or "").strip()
+    title = within(title, field="title", limit=100, label=_("活动名称"))
+    description = within(description, field="description", limit=2000, label=_("活动内容"))
+    location = within(location, field="location", limit=100, label=_("活动地点"))
     if not title:
         raise ValidationFailed(_("请填写活动名称。"), field="title")
     if not location:
@@ -168,8 +171,8 @@ def activity_create(
         activity = Activity.objects.create(
             community=community,
             kind=kind,
-            title=title[:100],
-            location=location[:100],
+            title=title,
+            location=location,
             starts_at=starts_at,
             ends_at=ends_at,
             capacity=cap,

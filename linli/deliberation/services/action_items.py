@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from linli.accounts.models import User
 from linli.communities.models import OrgUnit
 from linli.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write
 from linli.deliberation.models import ActionItem, ActionUpdate, SupervisionReview, Topic
@@ -80,13 +81,14 @@ def action_item_update(
         raise ValidationFailed(_("标记为已完成时进度必须是100%。"), field="progress_percent")
     if not note.strip():
         raise ValidationFailed(_("请写明本次进展。"), field="note")
+    note = within(note, field="note", limit=300, label=_("本次进展"))
     if item.status == ActionItem.Status.DONE:
         raise InvalidTransition(_("该事项已完成。"))
 
     def report(row: ActionItem, w: Write) -> None:
         w.action = ACTION_EVENT
         row.progress_percent = progress_percent
-        row.latest_note = note.strip()[:300]
+        row.latest_note = note
         row.done_at = timezone.now() if status == ActionItem.Status.DONE else None
         ActionUpdate.objects.create(
             item=row,
@@ -94,9 +96,9 @@ def action_item_update(
             author_id=acting_user_id(actor),
             status=status,
             progress_percent=progress_percent,
-            note=note[:300],
+            note=note,
         )
-        w.payload.update(status=status, progress=progress_percent, note=note[:300])
+        w.payload.update(status=status, progress=progress_percent, note=note)
 
     row = apply_scoped(ACTION_ITEM, actor=actor, obj=item, action=action, effects=report)
     for f in ("status", "progress_percent", "latest_note", "done_at", "updated_at"):
@@ -116,6 +118,7 @@ def supervision_review_record(
         raise ValidationFailed(_("不能评议将来的月份。"), field="month")
     if not summary.strip():
         raise ValidationFailed(_("请填写监督意见。"), field="summary")
+    summary = within(summary, field="summary", limit=2000, label=_("监督意见"))
     today = timezone.localdate()
     items = ActionItem.objects.filter(community=community)
     with governed_write(

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from linli.communities.models import Organisation, OrgUnit, Resident
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import governed_write, lock_row
 from linli.deliberation.composition import MemberFacts, Thresholds, check_composition
@@ -266,6 +267,7 @@ def council_member_remove(*, actor: Actor, member: CouncilMember, reason: str) -
         raise PermissionDenied()
     if not reason.strip():
         raise ValidationFailed(_("成员离任必须说明理由。"), field="reason")
+    reason = within(reason, field="reason", limit=200, label=_("理由"))
     with governed_write(
         actor=actor,
         action="deliberation.member_remove",

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from linli.core.calendar import LOCAL_TZ, WorkCalendar
 from linli.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write, lock_row
 from linli.deliberation.models import (
@@ -263,7 +264,7 @@ def agenda_add(*, actor: Actor, meeting: Meeting, topic: Topic) -> AgendaItem:
 def meeting_publish_materials(*, actor: Actor, meeting: Meeting, materials: str) -> Meeting:
     if not can_manage(actor, meeting):
         raise PermissionDenied()
-    materials = materials.strip()
+    materials = within(materials, field="materials", limit=10000, label=_("材料内容"))
     if not materials:
         raise ValidationFailed(_("请填写会议材料。"), field="materials")
     cfg = settings_for(meeting.community_id)
@@ -428,6 +429,7 @@ def meeting_conclude(*, actor: Actor, meeting: Meeting, minutes: str = "") -> Me
     part when they cannot come (as in most 议事规则). The quorum is counted under the
     meeting's lock, and decides which of the table's two endings applies.
     """
+    minutes = within(minutes, field="minutes", limit=10000, label=_("会议纪要"))
     MEETING.check(actor, meeting, "hold")  # refuse cheaply before taking the lock
     cfg = settings_for(meeting.community_id)
     with transaction.atomic():
@@ -449,7 +451,7 @@ def meeting_conclude(*, actor: Actor, meeting: Meeting, minutes: str = "") -> Me
 
         def record(row: Meeting, w: Write) -> None:
             w.action = MEETING_EVENTS[action]
-            row.minutes = minutes.strip()
+            row.minutes = minutes
             row.members_total = total
             row.members_present = present
             row.concluded_at = timezone.now()

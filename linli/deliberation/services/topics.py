@@ -21,6 +21,7 @@ from linli.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from linli.core.textlimit import within
 from linli.core.transitions import Transition
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write, insert_or_skip, lock_row
@@ -166,7 +167,8 @@ def topic_propose(
     ``idempotency_key`` returns the first topic (see ``linli.core.idempotency``)."""
     if not can_propose(actor, community):
         raise PermissionDenied(_("只有本社区居民或社区工作人员可以提出议题。"))
-    title, description = title.strip(), description.strip()
+    title = title.strip()
+    description = within(description, field="description", limit=5000, label=_("背景和建议"))
     if not 4 <= len(title) <= 120:
         raise ValidationFailed(_("议题标题应为4–120字。"), field="title")
     if len(description) < 10:
@@ -206,6 +208,7 @@ def topic_propose(
 
 def topic_transition(*, actor: Actor, topic: Topic, to: str, reason: str = "") -> Topic:
     """Move a topic along the table (the moves that need no extra input)."""
+    reason = within(reason, field="reason", limit=500, label=_("理由"))
     if to in (Step.RESOLVING, Step.PUBLICISED):
         # These moves carry data (the ballot; the minutes), see their own services.
         raise InvalidTransition(_("请使用“发起表决”或“公示结果”完成此步骤。"))
@@ -306,7 +309,7 @@ def topic_publicise(*, actor: Actor, topic: Topic, minutes: str) -> Topic:
     open the objections window, and publish a result notice to the community."""
     if not can_manage(actor, topic):
         raise PermissionDenied(_("只有本社区的社区工作者或书记可以公示结果。"))
-    minutes = minutes.strip()
+    minutes = within(minutes, field="minutes", limit=10000, label=_("会议纪要"))
     if not minutes:
         raise ValidationFailed(_("公示必须附会议纪要。"), field="minutes")
     cfg = settings_for(topic.community_id)
@@ -398,7 +401,7 @@ def review_note_add(
         raise ValidationFailed(_("未知的审议方面。"), field="aspect")
     if conclusion not in ReviewNote.Conclusion.values:
         raise ValidationFailed(_("未知的审议结论。"), field="conclusion")
-    body = body.strip()
+    body = within(body, field="body", limit=1000, label=_("审议意见"))
     if len(body) < 4:
         raise ValidationFailed(_("请写明审议意见。"), field="body")
     with governed_write(
@@ -451,7 +454,7 @@ def objection_file(*, actor: Actor, topic: Topic, body: str) -> Objection:
 def objection_answer(*, actor: Actor, objection: Objection, response: str) -> Objection:
     if not can_manage(actor, objection.topic):
         raise PermissionDenied()
-    response = response.strip()
+    response = within(response, field="response", limit=1000, label=_("答复"))
     if not response:
         raise ValidationFailed(_("请填写答复。"), field="response")
     with governed_write(

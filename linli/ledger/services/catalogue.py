@@ -18,6 +18,7 @@ from linli.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from linli.core.textlimit import within
 from linli.ledger.models import (
     AccountKind,
     CatalogueItem,
@@ -65,7 +66,8 @@ def item_save(
 ) -> CatalogueItem:
     if not can_manage_ledger(actor, community):
         raise PermissionDenied()
-    name = (name or "").strip()
+    name = within(name, field="name", limit=80, label=_("名称"))
+    description = within(description, field="description", limit=300, label=_("说明"))
     if not name:
         raise ValidationFailed(_("请填写名称。"), field="name")
     if kind not in ItemKind.values:
@@ -80,10 +82,10 @@ def item_save(
             item = CatalogueItem(community=community)
         elif item.community_id != community.pk:
             raise NotFound()
-        item.name, item.kind, item.price_points, item.stock = name[:80], kind, price, stock_n
+        item.name, item.kind, item.price_points, item.stock = name, kind, price, stock_n
         item.per_person_limit, item.description, item.min_level, item.is_active = (
             limit,
-            description[:300],
+            description,
             min_level,
             is_active,
         )

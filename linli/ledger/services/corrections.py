@@ -14,6 +14,7 @@ from linli.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
+from linli.core.textlimit import within
 from linli.ledger.models import (
     Account,
     AccountKind,
@@ -144,7 +145,7 @@ def account_adjust(
                 legs=[Leg(account.pk, delta), Leg(adj.pk, -delta)],
                 idempotency_key=key,
                 rhash=rhash,
-                memo=reason[:200],
+                memo=within(reason, field="reason", limit=200, label=_("原因")),
             )
 
     return idempotent(key, rhash, do, lambda t: t)

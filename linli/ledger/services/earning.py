@@ -20,6 +20,7 @@ from linli.core.errors import (
     ValidationFailed,
 )
 from linli.core.notify import Message, send_on_commit
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write, insert_or_skip
 from linli.ledger.models import (
@@ -365,7 +366,7 @@ def claim_submit(
             resident=resident,
             recipient=recipient,
             amount=amount,
-            description=description[:200],
+            description=within(description, field="description", limit=200, label=_("说明")),
             service_date=service_date,
             status=status,
             submitted_by=actor,  # type: ignore[misc]
@@ -409,10 +410,10 @@ def claim_approve(*, actor: Actor, claim: EarningClaim) -> EarningClaim:
 
 
 def claim_reject(*, actor: Actor, claim: EarningClaim, reason: str) -> EarningClaim:
-    reason = (reason or "").strip()
+    reason = within(reason, field="reason", limit=200, label=_("驳回理由"))
 
     def effects(row: EarningClaim, w: Write) -> None:
-        row.reason = reason[:200]
+        row.reason = reason
         row.decided_by = actor  # type: ignore[assignment]
 
     return CLAIMS.apply(actor=actor, obj=claim, action=REJECT, reason=reason, effects=effects)

@@ -17,6 +17,7 @@ from linli.core.errors import (
     ValidationFailed,
 )
 from linli.core.notify import Message, send_on_commit
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import governed_write
 from linli.ledger.models import (
@@ -156,7 +157,7 @@ def honour_award(
             resident=resident,
             kind=kind,
             year=year,
-            citation=citation[:300],
+            citation=within(citation, field="citation", limit=300, label=_("事迹")),
             awarded_by=actor,
         )
         audit.record(

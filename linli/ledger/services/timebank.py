@@ -11,6 +11,7 @@ from linli.communities.models import Resident
 from linli.core.errors import (
     ValidationFailed,
 )
+from linli.core.textlimit import within
 from linli.core.writes import governed_write
 from linli.ledger.models import (
     AccountKind,
@@ -41,6 +42,7 @@ def hours_spend(
     """Hours paid for a service the resident receives (or staff record it for them)."""
     _owner_or_staff(actor, resident)
     minutes = clean_amount(minutes, label=_("时长（分钟）"))
+    description = within(description, field="description", limit=100, label=_("需要的服务"))
     key = clean_key(idempotency_key)
     rhash = request_hash(op="hours_spend", resident=resident.pk, minutes=minutes)
 
