@@ -38,6 +38,11 @@ def _category_choices() -> list[tuple[str, list[tuple[int, str]]]]:
 
 
 class ReportForm(forms.Form):
+    # Photo first: on a phone the picture is what the resident has in hand.
+    photos = MultipleFileField(label=_("照片（可选，最多 6 张，每张不超过 8 MB）"))
+    # Signed list of photos already uploaded on an earlier submit of this form (see
+    # linli.requests.pending): kept across re-renders so nobody has to choose them again.
+    kept_photos = forms.CharField(required=False, widget=forms.HiddenInput)
     category = forms.TypedChoiceField(label=_("问题类别"), coerce=int)
     description = forms.CharField(
         label=_("问题描述"),
@@ -47,10 +52,10 @@ class ReportForm(forms.Form):
         help_text=_("请写清楚什么问题、在哪里、持续多久。"),
     )
     building = forms.TypedChoiceField(label=_("楼栋"), coerce=int, required=False, empty_value=None)
+    unit = forms.ChoiceField(label=_("单元（可选）"), required=False)
+    address = forms.CharField(label=_("位置补充说明"), required=False, max_length=200)
     lat = forms.CharField(label=_("纬度（可选）"), required=False, max_length=20)
     lng = forms.CharField(label=_("经度（可选）"), required=False, max_length=20)
-    address = forms.CharField(label=_("位置补充说明"), required=False, max_length=200)
-    photos = MultipleFileField(label=_("照片（可选，最多 6 张，每张不超过 8 MB）"))
     public = forms.BooleanField(
         label=_("公开这条诉求"),
         required=False,
@@ -60,10 +65,20 @@ class ReportForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, buildings: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        buildings: list[tuple[int, str]],
+        units: list[str] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = [("", _("请选择"))] + _category_choices()  # type: ignore[attr-defined]
         self.fields["building"].choices = [("", _("不选（用坐标定位）"))] + buildings  # type: ignore[attr-defined]
+        if "unit" in self.fields:  # the 代办 form has no unit picker
+            self.fields["unit"].choices = [("", _("不选"))] + [  # type: ignore[attr-defined]
+                (u, _("%(u)s单元") % {"u": u}) for u in (units or [])
+            ]
 
 
 class RecordForm(ReportForm):
@@ -79,6 +94,8 @@ class RecordForm(ReportForm):
     reporter_name = forms.CharField(label=_("反映人姓名"), required=False, max_length=40)
     reporter_phone = forms.CharField(label=_("联系电话"), required=False, max_length=20)
     public = None  # type: ignore[assignment]  # only residents publish; 代办 stays private
+    kept_photos = None  # type: ignore[assignment]  # the resident's report form only
+    unit = None  # type: ignore[assignment]
 
 
 class RateForm(forms.Form):

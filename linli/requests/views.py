@@ -23,6 +23,7 @@ from linli.core import idempotency
 from linli.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _run
+from linli.requests import pending
 from linli.requests import services as svc
 from linli.requests.forms import RecordForm, ReportForm
 from linli.requests.models import (
@@ -39,6 +40,7 @@ from linli.requests.permissions import (
     can_view_staff,
     is_reporter,
 )
+from linli.requests.photos import MAX_PHOTOS
 from linli.requests.routing import targets_for
 from linli.requests.selectors import (
     MERGE_CANDIDATES_MAX,
@@ -54,6 +56,7 @@ from linli.requests.selectors import (
     staff_communities,
     timeline_for,
 )
+from linli.requests.siteplan import site_plan
 from linli.requests.states import STAFF_ACTIONS, flags, machine
 
 
@@ -75,14 +78,35 @@ def report(request: HttpRequest) -> HttpResponse:
         raise NotFound()
     resident = Resident.objects.select_related("household").get(pk=scope.resident_id)
     community_id = scope.community_id
-    buildings = _building_choices(community_id)
+    from linli.requests.selectors import buildings_in
+
+    building_rows = list(buildings_in(community_id))
+    buildings = [(b.pk, b.name) for b in building_rows]
+    # Tapping a building on the site plan without JS is a GET link: ?building=<pk>.
+    picked = _int(request.GET.get("building"))
+    if picked not in {pk for pk, _name in buildings}:
+        picked = resident.household.building_id
     form = ReportForm(
         request.POST or None,
         request.FILES or None,
         buildings=buildings,
-        initial={"building": resident.household.building_id},
+        units=_units_in(community_id),
+        initial={"building": picked},
     )
+    user_id = request.user.pk or 0  # login_required: always set
+    kept: list[pending.KeptPhoto] = []
     duplicates: list[Any] = []
+    if request.method == "POST":
+        kept = pending.load(request.POST.get("kept_photos", ""), user_id=user_id)
+        new_uploads = request.FILES.getlist("photos")
+        if new_uploads:
+            if len(kept) + len(new_uploads) > MAX_PHOTOS:
+                form.add_error("photos", _("最多上传 %(n)d 张照片。") % {"n": MAX_PHOTOS})
+            else:
+                try:
+                    kept += pending.keep(new_uploads)
+                except ValidationFailed as exc:
+                    form.add_error("photos", str(exc.message))
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         if not request.POST.get("confirm_new"):
@@ -96,6 +120,9 @@ def report(request: HttpRequest) -> HttpResponse:
                 lng=lng,
             )
         if not duplicates:
+            address = d["address"]
+            if d["unit"]:
+                address = (_("%(u)s单元") % {"u": d["unit"]} + " " + address).strip()
             try:
                 req = svc.request_submit(
                     actor=request.user,
@@ -104,21 +131,37 @@ def report(request: HttpRequest) -> HttpResponse:
                     building=_building(community_id, d["building"]),
                     lat=d["lat"] or None,
                     lng=d["lng"] or None,
-                    address=d["address"],
-                    photos=d["photos"],
+                    address=address,
+                    photos=[k.upload() for k in kept],
                     public=d["public"],
                     idempotency_key=idempotency.from_request(request),
                 )
             except ValidationFailed as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
             else:
+                pending.discard(kept)
                 messages.success(request, _("诉求已提交，编号 #%(id)s。") % {"id": req.pk})
                 return redirect("requests:detail", pk=req.pk)
+    selected = form["building"].value() if form.is_bound else picked
     return render(
         request,
         "requests/report.html",
-        {"form": form, "duplicates": duplicates, "tree": categories_tree()},
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "tree": categories_tree(),
+            "kept": [(k, k.thumbnail_data_uri()) for k in kept],
+            "kept_token": pending.token_for(kept, user_id=user_id),
+            "plan": site_plan(building_rows, selected=_int(selected)),
+        },
     )
+
+
+def _units_in(community_id: int) -> list[str]:
+    from linli.communities.models import Household
+
+    units = Household.objects.filter(community_id=community_id).exclude(unit="")
+    return sorted(set(units.values_list("unit", flat=True)), key=lambda u: (len(u), u))
 
 
 def _float(raw: str) -> float | None:
