@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 from django.utils import timezone
 
@@ -29,6 +29,15 @@ SKILL_NOTES = {
 }
 
 
+def morning_shift() -> tuple[datetime, datetime]:
+    """Tomorrow's 早 7:00–9:00 shift. Times a text names are Beijing wall-clock times:
+    07:00 in TIME_ZONE, not "now + n hours" (whose hour depends on when the demo is
+    built) nor 07:00 UTC (15:00 in Beijing)."""
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(7, 0), tzinfo=timezone.get_default_timezone())
+    return start, start + timedelta(hours=2)
+
+
 def seed(ctx: DemoContext) -> None:
     rng = ctx.rng
     main = ctx.main
@@ -49,6 +58,7 @@ def seed(ctx: DemoContext) -> None:
             availability=rng.sample(list(Slot.values), rng.randint(1, 3)),
         )
     now = timezone.now().replace(minute=0, second=0, microsecond=0)
+    morning, morning_end = morning_shift()
     festival = services.activity_create(
         actor=worker,
         community=main,
@@ -67,8 +77,8 @@ def seed(ctx: DemoContext) -> None:
         kind="garbage",
         title="垃圾分类桶边督导（早班）",
         location="3幢、5幢分类亭",
-        starts_at=now + timedelta(days=1, hours=-2),
-        ends_at=now + timedelta(days=1),
+        starts_at=morning,
+        ends_at=morning_end,
         capacity=6,
         earn_kind="volunteer_service",
         description="早 7:00–9:00 桶边指导居民分类投放。",

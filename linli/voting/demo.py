@@ -7,7 +7,7 @@ closed ballot is backdated after casting, as if it had run last month.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -26,6 +26,12 @@ def _voters(ctx: DemoContext, *, owners_only: bool = False) -> list[Any]:
     if owners_only:
         qs = qs.filter(household__tenure="owner")
     return list(qs.select_related("user").order_by("id"))
+
+
+def _local(days: int, hour: int) -> datetime:
+    """``days`` from today at ``hour``:00 in TIME_ZONE (Beijing), not UTC."""
+    day = timezone.localdate() + timedelta(days=days)
+    return datetime.combine(day, time(hour, 0), tzinfo=timezone.get_default_timezone())
 
 
 def seed(ctx: DemoContext) -> None:
@@ -145,6 +151,7 @@ def seed(ctx: DemoContext) -> None:
         eligibility="owners",
         validity_rule="art278",
         matter_class="ordinary",
-        opens_at=now + timedelta(days=3),
-        closes_at=now + timedelta(days=17),
+        # Wall-clock Beijing times, as a notice would announce them.
+        opens_at=_local(3, 9),
+        closes_at=_local(17, 18),
     )

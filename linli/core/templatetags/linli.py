@@ -53,3 +53,21 @@ def idempotency_field() -> str:
     """A hidden one-time key for a create form: a double submit or a retried post of
     the same page makes one record (see ``linli.core.idempotency``)."""
     return format_html('<input type="hidden" name="{}" value="{}">', FIELD, new_key())
+
+
+@register.filter(name="friendly_due")
+def friendly_due_filter(value: Any) -> str:
+    """A resident-facing deadline as a local day: ``12月7日前`` (see ``core.dates``)."""
+    from linli.core.dates import friendly_due
+
+    return friendly_due(value)
+
+
+@register.filter
+def sys_label(value: Any) -> str:
+    """A label the system itself defines (a starter category, 同意/反对/弃权) in the
+    reader's language; anything else (staff- or resident-written) is shown as it is."""
+    from django.utils.translation import gettext
+
+    text = str(value) if value is not None else ""
+    return gettext(text) if text else text
