@@ -58,6 +58,47 @@ TIER = {str(label).split("（")[0]: value for value, label in Resident.Tier.choi
 TAGS = {str(label): value for value, label in SpecialGroup.choices} | {
     v: v for v in SpecialGroup.values
 }
+# One filled-in example row for the downloadable template (same order as COLUMNS).
+TEMPLATE_EXAMPLE = [
+    "1网格",
+    "1幢",
+    "2",
+    "301",
+    "89.5",
+    "业主",
+    "张三",
+    "男",
+    "1958",
+    "户主",
+    "13800000000",
+    "",
+    "独居老人",
+    "一般居民",
+]
+
+
+def allowed_values() -> list[tuple[str, bool, str]]:
+    """(header, required, what may be written) per column, shown on the import page."""
+    join = "、".join
+    allowed = {
+        "grid": _("本社区已有网格的名称"),
+        "building": _("楼栋名称，如 1幢"),
+        "unit": _("单元号，可空"),
+        "room": _("房号，如 301"),
+        "area_m2": _("建筑面积（平方米），数字"),
+        "tenure": join(["业主", "租户"]),
+        "name": _("居民姓名"),
+        "gender": join(["男", "女"]) + _("，可空"),
+        "birth_year": _("四位年份，如 1958"),
+        "relation": join(str(lbl) for _v, lbl in Resident.Relation.choices),
+        "phone": _("11位手机号，可空"),
+        "id_number": _("18位身份证号，可空（校验码须正确）"),
+        "tags": join(str(lbl) for _v, lbl in SpecialGroup.choices) + _("，多个用“、”分隔，可空"),
+        "tier": join(str(lbl).split("（")[0] for _v, lbl in Resident.Tier.choices) + _("，可空"),
+    }
+    return [(h, k in REQUIRED, str(allowed[k])) for k, h, _e in COLUMNS]
+
+
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 ID_WEIGHTS = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
 ID_CHECK = "10X98765432"

@@ -8,6 +8,7 @@ urlpatterns = [
     path("residents/<int:pk>/", views.resident_detail, name="resident_detail"),
     path("residents/<int:pk>/reveal/", views.resident_reveal, name="resident_reveal"),
     path("import/", views_import.roster_import, name="roster_import"),
+    path("import/template/", views_import.roster_template, name="roster_template"),
     path("export/", views_import.roster_export, name="roster_export"),
     path("grants/", views_grants.grant_list, name="grant_list"),
     path("grants/<int:pk>/revoke/", views_grants.grant_revoke, name="grant_revoke"),

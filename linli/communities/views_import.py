@@ -19,12 +19,21 @@ from linli.core.exports import csv_response, xlsx_response
 
 
 class ImportForm(forms.Form):
-    community = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=gettext_lazy("社区"))
+    community = forms.ModelChoiceField(
+        queryset=OrgUnit.objects.none(),
+        label=gettext_lazy("社区"),
+        empty_label=gettext_lazy("请选择…"),
+    )
     file = forms.FileField(label=gettext_lazy("名册文件（.xlsx 或 .csv）"))
 
     def __init__(self, *args: object, viewer: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["community"].queryset = communities_for(viewer=viewer)  # type: ignore[attr-defined]
+        field = self.fields["community"]
+        field.queryset = communities_for(viewer=viewer)  # type: ignore[attr-defined]
+        only = list(field.queryset[:2])  # type: ignore[attr-defined]
+        if len(only) == 1:  # nothing to choose: preselect it and keep the field out of sight
+            field.initial = only[0].pk
+            field.widget = forms.HiddenInput()
 
 
 @login_required
@@ -68,8 +77,25 @@ def roster_import(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "communities/roster_import.html",
-        {"form": form, "result": result, "error": error, "columns": [h for _k, h, _e in COLUMNS]},
+        {
+            "form": form,
+            "result": result,
+            "error": error,
+            "columns": [h for _k, h, _e in COLUMNS],
+            "allowed": roster_service.allowed_values(),
+        },
         status=status,
+    )
+
+
+@login_required
+def roster_template(request: HttpRequest) -> HttpResponse:
+    """The empty roster workbook: the import columns and one example row."""
+    if not scope_of(request.user).has_role(*ROSTER_EDIT_ROLES):
+        raise NotFound()
+    headers = [h for _k, h, _e in COLUMNS]
+    return xlsx_response(
+        [("居民名册", [headers, roster_service.TEMPLATE_EXAMPLE])], "roster-template.xlsx"
     )
 
 

@@ -59,3 +59,16 @@ def test_without_javascript_the_limit_holds_and_no_counter(
     area = nojs_phone.locator("textarea[name=description]")
     assert area.get_attribute("maxlength") == "5000"
     assert nojs_phone.locator("[data-char-count]").count() == 0
+
+
+def test_roster_import_page_at_360px(world, live_server, phone_page: Any, shots: Path) -> None:
+    """Item 13: template link and allowed-values table, no community choice to make."""
+    base = live_server.url
+    login(phone_page, base, "secretary")
+    phone_page.wait_for_load_state("load")
+    phone_page.goto(f"{base}/communities/import/")
+    assert phone_page.locator("#allowed-values").is_visible()
+    assert phone_page.get_by_text("下载名册模板（.xlsx）").is_visible()
+    assert phone_page.locator("select[name=community]").count() == 0
+    assert int(phone_page.evaluate("document.documentElement.scrollWidth")) <= 360
+    phone_page.screenshot(path=str(shots / "roster-import-360.png"), full_page=True)
