@@ -20,7 +20,7 @@ P, G, C, D = UnitKind.PROPERTY, UnitKind.GRID, UnitKind.COMMUNITY, UnitKind.DEPA
 Leaf = tuple[str, str, str, str, str, int, int, int]
 TREE: list[tuple[str, str, list[Leaf]]] = [
     ("env", gettext_noop("市容环境"), [
-        ("env-garbage", gettext_noop("垃圾清运不及时"), "垃圾 清运 异味 垃圾桶 满溢", P, "", 24, 3, 7),
+        ("env-garbage", gettext_noop("垃圾清运不及时"), "垃圾 清运 异味 垃圾桶 满溢", P, "", 24, 3, 7),  # noqa: E501
         ("env-clutter", gettext_noop("楼道杂物/乱堆乱放"), "杂物 堆放 楼道 占用", G, "", 24, 3, 7),
         ("env-ads", gettext_noop("小广告/乱张贴"), "小广告 张贴 涂写", D, "城管", 24, 3, 7),
         ("env-stall", gettext_noop("占道经营/流动摊贩"), "摊贩 占道 夜市", D, "城管", 24, 3, 7),
@@ -29,10 +29,10 @@ TREE: list[tuple[str, str, list[Leaf]]] = [
         ("fac-light", gettext_noop("路灯/楼道灯损坏"), "路灯 楼道灯 不亮 灯坏", P, "", 24, 3, 5),
         ("fac-elevator", gettext_noop("电梯故障"), "电梯 困人 故障 停运", P, "", 2, 2, 3),
         ("fac-water", gettext_noop("供排水/管道堵塞"), "漏水 堵塞 下水道 停水", P, "", 12, 3, 5),
-        ("fac-fitness", gettext_noop("健身器材/公共设施损坏"), "健身器材 座椅 设施", G, "", 24, 3, 7),
+        ("fac-fitness", gettext_noop("健身器材/公共设施损坏"), "健身器材 座椅 设施", G, "", 24, 3, 7),  # noqa: E501
     ]),
     ("traffic", gettext_noop("道路交通"), [
-        ("tr-parking", gettext_noop("乱停车/占用消防通道"), "停车 消防通道 占道", D, "交通", 24, 3, 7),
+        ("tr-parking", gettext_noop("乱停车/占用消防通道"), "停车 消防通道 占道", D, "交通", 24, 3, 7),  # noqa: E501
         ("tr-road", gettext_noop("道路破损/井盖缺失"), "路面 坑洼 井盖", D, "住建", 12, 3, 7),
         ("tr-ebike", gettext_noop("电动车停放/飞线充电"), "电动车 充电 飞线", G, "", 12, 3, 7),
     ]),
