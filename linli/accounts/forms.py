@@ -1,10 +1,25 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
 from linli.communities.models import PrivacySetting
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+
+def phone_field(label: str | _StrPromise) -> forms.CharField:
+    """The phone number box every sign-in and reset form asks for (mobile keyboard,
+    the browser's saved number)."""
+    return forms.CharField(
+        label=label,
+        max_length=20,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
 
 
 class LoginForm(AuthenticationForm):
@@ -76,19 +91,11 @@ class OtpCodeForm(forms.Form):
 
 
 class PasswordResetRequestForm(forms.Form):
-    phone = forms.CharField(
-        label=_("注册时使用的手机号"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    phone = phone_field(_("注册时使用的手机号"))
 
 
 class PasswordResetConfirmForm(forms.Form):
-    phone = forms.CharField(
-        label=_("手机号"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    phone = phone_field(_("手机号"))
     code = forms.CharField(
         label=_("短信验证码"),
         max_length=8,
@@ -113,19 +120,11 @@ class PasswordResetConfirmForm(forms.Form):
 
 
 class CodeLoginRequestForm(forms.Form):
-    phone = forms.CharField(
-        label=_("手机号"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    phone = phone_field(_("手机号"))
 
 
 class CodeLoginForm(forms.Form):
-    phone = forms.CharField(
-        label=_("手机号"),
-        max_length=20,
-        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
-    )
+    phone = phone_field(_("手机号"))
     code = forms.CharField(
         label=_("短信验证码（6 位数字）"),
         max_length=8,
