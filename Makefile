@@ -22,7 +22,7 @@ help:
 	@echo "make lint   - ruff + mypy"
 	@echo "make bench  - benchmarks under bench/ (see README)"
 
-$(STAMP): pyproject.toml $(wildcard linli/locale/*/LC_MESSAGES/*.po)
+$(STAMP): pyproject.toml $(wildcard linli/locale/*/LC_MESSAGES/*.po) $(wildcard linli/*/locale/*/LC_MESSAGES/*.po)
 	@if [ -z "$(PYTHON)" ]; then echo "Linli needs Python >= 3.12 (Django 6). Install it or run: make $(MAKECMDGOALS) PYTHON=/path/to/python3.12"; exit 1; fi
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
 	$(VPY) -m pip install --quiet --upgrade pip
@@ -55,8 +55,16 @@ test: $(STAMP) lint
 
 # Refresh the catalogue after changing strings (needs gettext's xgettext; a developer
 # step, not an install step), then compile with polib.
+# Apps with their own catalogue (linli/<app>/locale/) are left out of the shared one;
+# `make messages APP=surveys` refreshes just that app's catalogue.
+APP_LOCALES := $(patsubst linli/%/locale,%,$(wildcard linli/*/locale))
 messages: $(STAMP)
-	$(MANAGE) makemessages -l en --ignore=.venv --ignore=bench --ignore=tools
+ifdef APP
+	cd linli/$(APP) && ../../$(VPY) ../../manage.py makemessages -l en --ignore=tests
+else
+	$(MANAGE) makemessages -l en --ignore=.venv --ignore=bench --ignore=tools $(foreach a,$(APP_LOCALES),--ignore=linli/$(a))
+	for a in $(APP_LOCALES); do (cd linli/$$a && ../../$(VPY) ../../manage.py makemessages -l en --ignore=tests) || exit 1; done
+endif
 	$(VPY) tools/compile_translations.py
 
 bench: $(STAMP)

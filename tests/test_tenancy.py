@@ -35,6 +35,29 @@ GLOBAL_TABLES: dict[str, str] = {
 }
 
 
+def _app_global_tables() -> dict[str, str]:
+    """Newer apps list their own global tables in ``linli/<app>/tenancy.py``
+    (``GLOBAL_TABLES = {"app.Model": "reason"}``), so apps written side by side never
+    edit this file together."""
+    from importlib import import_module
+
+    found: dict[str, str] = {}
+    for config in apps.get_app_configs():
+        if not config.name.startswith("linli."):
+            continue
+        try:
+            module = import_module(f"{config.name}.tenancy")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"{config.name}.tenancy":
+                continue
+            raise
+        found.update(module.GLOBAL_TABLES)
+    return found
+
+
+GLOBAL_TABLES.update(_app_global_tables())
+
+
 def _concrete_linli_models() -> list[Any]:
     return [
         m

@@ -38,6 +38,13 @@ INSTALLED_APPS = [
     "linli.voting",
     "linli.ledger",
     "linli.volunteers",
+    "linli.projects",
+    "linli.care",
+    "linli.mediation",
+    "linli.resources",
+    "linli.mutualaid",
+    "linli.surveys",
+    "linli.insight",
 ]
 
 MIDDLEWARE = [
