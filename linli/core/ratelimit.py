@@ -61,6 +61,16 @@ LIMITS: dict[str, dict[str, Limit]] = {
     "volunteers.signup": {"user": Limit(per_minute=10, per_day=100)},
     # Staff write notices; the cap only stops a runaway script.
     "notices.create": {"user": Limit(per_minute=30, per_day=500)},
+    # Surveys: staff building questionnaires; residents answering (one answer each is
+    # also enforced by the database); public-link answers per client address.
+    "surveys.create": {"user": Limit(per_minute=20, per_day=300)},
+    "surveys.answer": {
+        "user": Limit(per_minute=10, per_day=200),
+        "ip": Limit(per_minute=30, per_day=2_000),
+    },
+    # 微心愿: posting a wish and claiming one.
+    "surveys.wish": {"user": Limit(per_minute=3, per_day=20)},
+    "surveys.wish_claim": {"user": Limit(per_minute=10, per_day=100)},
     # Outgoing SMS per phone number, whoever triggers them.
     "notify.sms": {"key": Limit(per_minute=5, per_day=20)},
 }
