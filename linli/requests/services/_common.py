@@ -16,6 +16,7 @@ from linli.accounts.models import Membership, Role, User
 from linli.communities.models import Resident
 from linli.core.errors import ValidationFailed
 from linli.core.notify import Message, send_on_commit
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import Write
 from linli.requests import deadlines
@@ -31,6 +32,7 @@ from linli.requests.routing import Target
 
 MIN_DESCRIPTION = 5
 MAX_DESCRIPTION = 2000
+NOTE_LIMIT = 2000  # RequestEvent.note's column size
 URGE_INTERVAL = st.URGE_INTERVAL
 REOPEN_WINDOW = st.REOPEN_WINDOW
 AUTO_CLOSE_AFTER = timedelta(days=7)
@@ -206,6 +208,11 @@ def _transition(
     """Run one status change of :data:`linli.requests.states.machine` at ``now``:
     ``effects`` fills the other fields on the locked row; deadlines are recomputed
     for the new status before the row is saved."""
+
+    # A note staff typed is refused when too long, before anything is locked or written;
+    # the timeline row would otherwise keep only its first 2 000 characters.
+    if note:
+        note = within(note, field="note", limit=NOTE_LIMIT, label=_("备注"))
 
     def _effects(row: ServiceRequest, w: Write) -> None:
         if effects is not None:

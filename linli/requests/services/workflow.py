@@ -16,6 +16,7 @@ from linli.accounts.scope import scope_of
 from linli.communities.models import OrgUnit
 from linli.core.calendar import WorkCalendar
 from linli.core.errors import NotFound, ValidationFailed
+from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write, lock_row
 from linli.requests import deadlines
@@ -31,6 +32,7 @@ from linli.requests.models import (
 from linli.requests.permissions import MANAGER_ROLES, is_org_staff
 from linli.requests.routing import parse_target
 from linli.requests.services._common import (
+    NOTE_LIMIT,
     _clean_photos,
     _clean_text,
     _event,
@@ -354,6 +356,7 @@ def request_onsite(
 ) -> ServiceRequest:
     """部门报到: the whistled department confirms it is on site."""
     now = _now(now)
+    note = within(note, field="note", limit=NOTE_LIMIT, label=_("备注"))
     with governed_write(
         actor=actor, action="requests.onsite", community_id=request.community_id
     ) as w:

@@ -490,3 +490,21 @@ def test_metrics(world: Any, submit: Any) -> None:
             start=MONDAY,
             end=MONDAY + timedelta(days=1),
         )
+
+
+def test_overlong_staff_note_is_refused_not_cut(world: Any, submit: Any) -> None:
+    """A 2 001-character note on accept/start is refused with the limit named; the
+    request keeps its status and no timeline row or audit event is written."""
+    req = submit()
+    events_before = req.events.count()
+    audits_before = AuditEvent.objects.count()
+    with pytest.raises(ValidationFailed) as exc:
+        svc.request_accept(actor=world.user("grid_worker"), request=req, note="长" * 2001)
+    assert "2000" in str(exc.value.message) and "2001" in str(exc.value.message)
+    req.refresh_from_db()
+    assert req.status == Status.SUBMITTED
+    assert req.events.count() == events_before
+    assert AuditEvent.objects.count() == audits_before
+    # At the limit it is kept whole.
+    svc.request_accept(actor=world.user("grid_worker"), request=req, note="长" * 2000)
+    assert req.events.order_by("-id").first().note == "长" * 2000
