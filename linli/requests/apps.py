@@ -53,13 +53,13 @@ class RequestsConfig(AppConfig):
         register(NavItem("requests_queue", _("诉求工单"), "requests:queue", "staff", 20, "🗂"))
 
         def _urgency(u: object) -> Strip | None:
-            # 超时 · 即将到期 · 待受理 · 待回访 over the requests this user may see, in one
+            # 超时 · 今日到期 · 待受理 · 待回访 over the requests this user may see, in one
             # query; each links to the queue with the same filter.
             from django.db.models import Q
             from django.urls import reverse
 
             from linli.requests.models import OPEN_STATUSES, DueState, Status
-            from linli.requests.selectors import QueueFilters, request_queue_for
+            from linli.requests.selectors import QueueFilters, due_today_q, request_queue_for
 
             if not scope_of(u).is_staff:
                 return None
@@ -69,7 +69,7 @@ class RequestsConfig(AppConfig):
                 request_queue_for(viewer=u, filters=QueueFilters(status="all")),
                 [
                     (_("超时"), is_open & Q(due_state=DueState.OVERDUE), q + "?due=overdue", "bad"),
-                    (_("即将到期"), is_open & Q(due_state=DueState.SOON), q + "?due=soon", "warn"),
+                    (_("今日到期"), due_today_q(), q + "?due=today", "warn"),
                     (_("待受理"), Q(status=Status.SUBMITTED), q + "?status=submitted", ""),
                     (_("待回访"), Q(status=Status.RESOLVED), q + "?status=resolved", ""),
                 ],

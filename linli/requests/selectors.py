@@ -89,11 +89,24 @@ def staff_visibility_q(viewer: Any) -> Q | None:
     return q
 
 
+def due_today_q(now: datetime | None = None) -> Q:
+    """Open and not yet late, with the next time limit before midnight (Asia/Shanghai)
+    today: what staff must finish today. The same test feeds the workbench strip
+    (今日到期) and the queue filter ``?due=today``, so their numbers agree."""
+    local = timezone.localtime(now or timezone.now())
+    midnight = local.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    return Q(
+        status__in=list(OPEN_STATUSES),
+        next_due_at__gte=local,
+        next_due_at__lt=midnight,
+    )
+
+
 @dataclass
 class QueueFilters:
     status: str = "open"  # "open", "all" or a Status value
     category: int | None = None
-    due: str = ""  # "soon", "overdue", "escalated"
+    due: str = ""  # "today", "soon", "overdue", "escalated"
     grid: int | None = None
     community: int | None = None
     channel: str = ""
@@ -119,6 +132,8 @@ def request_queue_for(
         qs = qs.filter(Q(category_id=f.category) | Q(category__parent_id=f.category))
     if f.due == "overdue":
         qs = qs.filter(due_state=DueState.OVERDUE)
+    elif f.due == "today":
+        qs = qs.filter(due_today_q())
     elif f.due == "soon":
         qs = qs.filter(due_state=DueState.SOON)
     elif f.due == "escalated":

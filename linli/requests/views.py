@@ -279,7 +279,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     status = g.get("status", "open")
     if status not in {"open", "all", *Status.values}:
         status = "open"
-    due = g.get("due", "") if g.get("due") in ("soon", "overdue", "escalated") else ""
+    due = g.get("due", "") if g.get("due") in ("today", "soon", "overdue", "escalated") else ""
     filters = QueueFilters(
         status=status,
         category=_int(g.get("category")),

@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import tempfile
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from linli.core.tests.test_home import _ballot, _notices, _resolved, _submit
 from linli.requests.models import DueState, ServiceRequest
@@ -52,8 +54,13 @@ def test_resident_home_on_a_phone(world: Any, live_server: Any, phone_page: Any)
 
 def test_staff_urgency_strip_on_a_phone(world: Any, live_server: Any, phone_page: Any) -> None:
     overdue = _submit(world, text="井盖丢失")
-    _submit(world, text="楼顶漏水")
-    ServiceRequest.objects.filter(pk=overdue.pk).update(due_state=DueState.OVERDUE)
+    later = _submit(world, text="楼顶漏水")
+    now = timezone.now()
+    ServiceRequest.objects.filter(pk=overdue.pk).update(
+        due_state=DueState.OVERDUE, next_due_at=now - timedelta(hours=1)
+    )
+    # Due in three days, so 今日到期 is 0 whatever the hour the test runs at.
+    ServiceRequest.objects.filter(pk=later.pk).update(next_due_at=now + timedelta(days=3))
     _resolved(world)
     login(phone_page, live_server.url, "grid_worker")
     phone_page.wait_for_url(f"{live_server.url}/workbench/")
@@ -63,7 +70,7 @@ def test_staff_urgency_strip_on_a_phone(world: Any, live_server: Any, phone_page
     cells = strip.locator("a.urgency-cell")
     assert cells.count() == 4
     texts = [" ".join(cells.nth(i).inner_text().split()) for i in range(4)]
-    assert texts == ["超时 1", "即将到期 0", "待受理 2", "待回访 1"]
+    assert texts == ["超时 1", "今日到期 0", "待受理 2", "待回访 1"]
     for i in range(4):  # large enough to tap, all on screen
         b = cells.nth(i).bounding_box()
         assert b is not None and b["height"] >= 44 and b["x"] + b["width"] <= 360

@@ -165,10 +165,19 @@ def _strip(html: str) -> dict[str, tuple[int, str]]:
 
 def _urgent_world(world: Any) -> None:
     overdue = _submit(world, text="井盖丢失")
-    soon = _submit(world, text="路面塌陷")
-    _submit(world, text="噪音扰民")
-    ServiceRequest.objects.filter(pk=overdue.pk).update(due_state=DueState.OVERDUE)
-    ServiceRequest.objects.filter(pk=soon.pk).update(due_state=DueState.SOON)
+    today = _submit(world, text="路面塌陷")
+    later = _submit(world, text="噪音扰民")
+    # Fixed limits relative to now: one already late, one due before tonight's midnight
+    # (Asia/Shanghai), one in three days; only the second is 今日到期.
+    now = timezone.localtime()
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    ServiceRequest.objects.filter(pk=overdue.pk).update(
+        due_state=DueState.OVERDUE, next_due_at=now - timedelta(hours=1)
+    )
+    ServiceRequest.objects.filter(pk=today.pk).update(
+        due_state=DueState.SOON, next_due_at=now + (midnight - now) / 2
+    )
+    ServiceRequest.objects.filter(pk=later.pk).update(next_due_at=now + timedelta(days=3))
     _resolved(world)
     _resolved(world, "neighbour")  # building 2, grid 2
     # Another community's request: nobody here sees it.
@@ -185,10 +194,10 @@ def _urgent_world(world: Any) -> None:
 @pytest.mark.parametrize(
     ("user", "expected"),
     [
-        ("secretary", {"超时": 1, "即将到期": 1, "待受理": 3, "待回访": 2}),
+        ("secretary", {"超时": 1, "今日到期": 1, "待受理": 3, "待回访": 2}),
         # The grid worker of grid 1 sees grid 1 only (the neighbour's request is grid 2).
-        ("grid_worker", {"超时": 1, "即将到期": 1, "待受理": 3, "待回访": 1}),
-        ("grid2_worker", {"超时": 0, "即将到期": 0, "待受理": 0, "待回访": 1}),
+        ("grid_worker", {"超时": 1, "今日到期": 1, "待受理": 3, "待回访": 1}),
+        ("grid2_worker", {"超时": 0, "今日到期": 0, "待受理": 0, "待回访": 1}),
     ],
 )
 def test_workbench_strip_counts_match_the_linked_queue(
