@@ -334,7 +334,7 @@ def act(request: HttpRequest, pk: int, action: str, data: ActionIn) -> dict[str,
             pk=data.into or -1, community_id=req.community_id
         ).first()
         if into is None:
-            raise ValidationFailed("请指定要合并到的诉求。", field="into")
+            raise ValidationFailed(_("请指定要合并到的诉求。"), field="into")
     calls: dict[str, Any] = {
         "accept": lambda: svc.request_accept(
             actor=u, request=req, is_complex=data.is_complex, note=data.note

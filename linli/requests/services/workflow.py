@@ -228,6 +228,15 @@ def request_merge(
         target = lock_row(st.lock_queryset(), into.pk, community_id=req.community_id)
         if target.status not in OPEN_STATUSES:
             raise ValidationFailed(_("只能合并到本社区仍在办理中的诉求。"), field="into")
+        # The same rule as the candidates staff are offered (merge_candidates_for), held
+        # here so an API client cannot merge a request into an unrelated one either.
+        related = target.category_id == req.category_id or (
+            req.building_id is not None and target.building_id == req.building_id
+        )
+        if not related:
+            raise ValidationFailed(
+                _("请从同类别或同楼栋、仍在办理中的诉求中选择要合并到的诉求。"), field="into"
+            )
         req.merged_into = target
         req.closed_at = now
         w.payload["into"] = target.pk

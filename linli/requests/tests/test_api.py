@@ -70,3 +70,20 @@ def test_negative_offsets_are_the_first_page_not_a_crash(world) -> None:
     c.force_login(world.user("secretary"))
     r = c.get("/api/v1/requests/queue?offset=-82&limit=-5")
     assert r.status_code == 200
+
+
+def test_api_merge_only_into_a_related_request(client: Any, world: Any, submit: Any) -> None:
+    """The API may not merge a request into an unrelated one (other category, other
+    building): the same rule as the candidates the staff page offers. Nothing changes."""
+    src = submit("fac-light", "1幢楼道灯坏了，晚上很黑")
+    unrelated = submit("env-garbage", "2幢门口垃圾堆了三天没人收", building=world.building2)
+    related = submit("fac-light", "1幢三楼楼道灯也不亮", building=world.building2)
+    client.force_login(world.user("secretary"))
+    r = _post(client, f"/api/v1/requests/{src.pk}/merge", {"into": unrelated.pk})
+    assert r.status_code == 400 and "同类别或同楼栋" in r.json()["message"]
+    src.refresh_from_db()
+    assert src.merged_into_id is None and src.status == "submitted"
+    r = _post(client, f"/api/v1/requests/{src.pk}/merge", {"into": related.pk})
+    assert r.status_code == 200, r.content
+    src.refresh_from_db()
+    assert src.merged_into_id == related.pk
