@@ -5,7 +5,9 @@ long side ≤ 1600 px) and written to the default storage under ``pending/``; th
 carries a signed list of those names in a hidden field. The signature binds the list to
 the user and expires after :data:`MAX_AGE` seconds, so a forged or stale list — or another
 user's — is ignored; at most :data:`~linli.requests.photos.MAX_PHOTOS` are kept. After a
-successful submit the kept files are deleted (the request stores its own copies)."""
+successful submit the kept files are deleted (the request stores its own copies); the
+files of forms that were abandoned are removed by :func:`purge_stale`, which the deadline
+sweep runs."""
 
 from __future__ import annotations
 
@@ -13,11 +15,13 @@ import base64
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core import signing
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils import timezone
 
 from linli.requests.photos import MAX_PHOTOS, CleanPhoto, clean_photos
 
@@ -93,3 +97,23 @@ def token_for(photos: Sequence[KeptPhoto], *, user_id: int) -> str:
 def discard(photos: Sequence[KeptPhoto]) -> None:
     for p in photos:
         default_storage.delete(p.name)
+
+
+def purge_stale(*, now: datetime | None = None) -> int:
+    """Delete kept photos older than :data:`MAX_AGE` (their signed token can no longer
+    name them, so nobody can use them again); returns how many were deleted. A photo
+    still inside its window stays, even if its form was abandoned a minute ago."""
+    cutoff = (now or timezone.now()) - timedelta(seconds=MAX_AGE)
+    try:
+        _dirs, files = default_storage.listdir(_DIR)
+    except FileNotFoundError:  # nothing was ever kept
+        return 0
+    deleted = 0
+    for filename in files:
+        name = f"{_DIR}/{filename}"
+        if not _valid_name(name):
+            continue  # not ours: leave it for a person to look at
+        if default_storage.get_modified_time(name) < cutoff:
+            default_storage.delete(name)
+            deleted += 1
+    return deleted

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.tasks import task
 
+from linli.requests import pending
 from linli.requests.services import sweep_deadlines
 
 
@@ -15,4 +16,5 @@ from linli.requests.services import sweep_deadlines
 def sweep_deadlines_task() -> dict[str, Any]:
     result = asdict(sweep_deadlines())
     result.pop("escalated_ids", None)
+    result["pending_photos_purged"] = pending.purge_stale()
     return result

@@ -121,3 +121,30 @@ def test_a_kept_photo_list_is_bound_to_its_user(client: Any, world: Any, media: 
     assert pending.load(mine, user_id=world.user("secretary").pk) == []
     assert pending.load(mine + "x", user_id=world.user("resident").pk) == []
     assert pending.load("", user_id=world.user("resident").pk) == []
+
+
+def test_abandoned_kept_photos_are_purged_after_their_window(world: Any) -> None:
+    """A photo kept for a form that was never submitted is deleted once its signed token
+    has expired (2 h); a photo still inside its window and a file that is not a kept
+    photo stay. The periodic deadline sweep runs the purge."""
+    from datetime import timedelta
+    from unittest import mock
+
+    from django.core.files.base import ContentFile
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    three_hours_ago = timezone.now() - timedelta(hours=3)
+    with mock.patch("django.core.files.storage.memory.now", return_value=three_hours_ago):
+        (old,) = pending.keep([_jpeg((40, 30))])
+    (fresh,) = pending.keep([_jpeg((40, 30))])
+    stranger = default_storage.save("pending/README.txt", ContentFile(b"not a photo"))
+    out = io.StringIO()
+    call_command("sweep_deadlines", stdout=out)
+    assert "pending_photos_purged=1" in out.getvalue()
+    assert not default_storage.exists(old.name)
+    assert default_storage.exists(fresh.name) and default_storage.exists(stranger)
+    # Once its window has passed, the fresh one goes too.
+    later = timezone.now() + timedelta(seconds=pending.MAX_AGE + 60)
+    assert pending.purge_stale(now=later) == 1
+    assert not default_storage.exists(fresh.name) and default_storage.exists(stranger)

@@ -1,4 +1,5 @@
-"""Mark due-soon/overdue requests, escalate overdue ones, auto-close unrated ones.
+"""Mark due-soon/overdue requests, escalate overdue ones, auto-close unrated ones, and
+delete the photos of report forms abandoned more than two hours ago.
 
 Run by cron or a systemd timer every 5 minutes. ``--enqueue`` hands the work to the
 task worker (``manage.py db_worker``) instead of running it in this process."""
@@ -10,6 +11,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from linli.requests import pending
 from linli.requests.services import sweep_deadlines
 from linli.requests.tasks import sweep_deadlines_task
 
@@ -27,7 +29,9 @@ class Command(BaseCommand):
             return
         t0 = time.perf_counter()
         r = sweep_deadlines()
+        purged = pending.purge_stale()  # photos of report forms abandoned > 2 h ago
         self.stdout.write(
             f"checked={r.checked} soon={r.due_soon} overdue={r.overdue} escalated={r.escalated} "
-            f"auto_closed={r.auto_closed} in {time.perf_counter() - t0:.2f}s"
+            f"auto_closed={r.auto_closed} pending_photos_purged={purged} "
+            f"in {time.perf_counter() - t0:.2f}s"
         )
