@@ -1,0 +1,22 @@
+"""Every write of the projects app (one module per aggregate), re-exported here.
+
+Each service is keyword-only and typed, checks permission first, validates, and runs in
+one transaction with its audit event (:func:`linli.core.writes.governed_write`, or a
+state machine's ``apply``); notifications go out on commit."""
+
+from linli.projects.services.micro import (
+    micro_cosign,
+    micro_from_topic,
+    micro_propose,
+    micro_transition,
+)
+from linli.projects.services.settings import settings_for, settings_save
+
+__all__ = [
+    "micro_cosign",
+    "micro_from_topic",
+    "micro_propose",
+    "micro_transition",
+    "settings_for",
+    "settings_save",
+]

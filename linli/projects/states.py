@@ -1,0 +1,128 @@
+"""The micro-project fast track, declared once with :mod:`linli.core.transitions`.
+
+征集联名 → 居民提议（待社区审核）→ 社区审核通过（待街道备案）→ 街道已备案, with 未通过
+from either review step (a reason is required) and 已撤回 by the proposer before the
+community has decided. Services change ``status`` only through ``MICRO.apply``; pages
+and the API take their buttons from ``available``; the permission matrix iterates over
+the table.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
+
+from linli.core.errors import DomainError, ValidationFailed
+from linli.core.transitions import Machine, Transition, predicate, transition
+from linli.core.types import Actor
+from linli.projects.models import CoSigner, MicroProject, MicroStep
+from linli.projects.permissions import files_for, is_proposer, manages
+
+S = MicroProject.Status
+
+
+def settings_of(project: MicroProject) -> object:
+    from linli.projects.services.settings import settings_for
+
+    return settings_for(project.community_id)
+
+
+def enough_households(actor: Actor, project: MicroProject) -> DomainError | None:
+    from linli.projects.services.settings import settings_for
+
+    need = settings_for(project.community_id).min_households
+    have = CoSigner.objects.filter(community_id=project.community_id, project_id=project.pk).count()
+    if have < need:
+        return ValidationFailed(
+            _("联名户数不足：至少需要 %(need)s 户，目前 %(have)s 户。")
+            % {"need": need, "have": have},
+            field="households",
+            code="too_few_households",
+        )
+    return None
+
+
+@predicate
+def _manages(actor: Actor, obj: MicroProject) -> bool:
+    return bool(manages(actor, obj))
+
+
+@predicate
+def _files(actor: Actor, obj: MicroProject) -> bool:
+    return bool(files_for(actor, obj))
+
+
+@predicate
+def _proposer(actor: Actor, obj: MicroProject) -> bool:
+    return bool(is_proposer(actor, obj))
+
+
+def _visible(actor: Actor, obj: MicroProject) -> bool:
+    from linli.projects.permissions import can_view_project
+
+    return bool(can_view_project(actor, obj))
+
+
+def _history(
+    project: MicroProject, t: Transition[MicroProject], actor: Actor, before: str, reason: str
+) -> None:
+    now = timezone.now()
+    due = {S.PROPOSED: project.review_due, S.REVIEWED: project.filing_due}.get(S(before))
+    MicroStep.objects.create(
+        community_id=project.community_id,
+        project=project,
+        from_status=before,
+        to_status=t.target,
+        actor=actor if getattr(actor, "pk", None) else None,  # type: ignore[misc]
+        reason=reason.strip()[:500],
+        at=now,
+        late=bool(due and now > due),
+    )
+
+
+MICRO: Machine[MicroProject] = Machine(
+    name="projects.micro",
+    model=MicroProject,
+    visible=_visible,
+    history=_history,
+    state_label=lambda p: str(p.get_status_display()),
+    transitions=[
+        transition(
+            "submit",
+            _l("提交社区审核"),
+            [S.GATHERING],
+            S.PROPOSED,
+            who=_proposer | _manages,
+            guard=enough_households,
+        ),
+        transition("approve", _l("社区审核通过"), [S.PROPOSED], S.REVIEWED, who=_manages),
+        transition(
+            "reject",
+            _l("社区审核不通过"),
+            [S.PROPOSED],
+            S.REJECTED,
+            who=_manages,
+            reason_required=True,
+        ),
+        transition("file", _l("街道备案"), [S.REVIEWED], S.FILED, who=_files),
+        transition(
+            "refuse_filing",
+            _l("街道不予备案"),
+            [S.REVIEWED],
+            S.REJECTED,
+            who=_files,
+            reason_required=True,
+        ),
+        transition(
+            "withdraw",
+            _l("撤回提议"),
+            [S.GATHERING, S.PROPOSED],
+            S.WITHDRAWN,
+            who=_proposer | _manages,
+        ),
+    ],
+)
+
+# The step each open status waits for, and the field holding its deadline.
+WAITING = {S.PROPOSED: "review_due", S.REVIEWED: "filing_due"}
