@@ -23,6 +23,7 @@ from linli.communities.services import (
     sensitive_grant_request,
 )
 from linli.core.errors import DomainError, NotFound
+from linli.core.forms import tidy_choices
 
 
 class GrantForm(forms.Form):
@@ -57,6 +58,7 @@ def grant_list(request: HttpRequest) -> HttpResponse:
         form.fields["grantee"].queryset = grant_grantee_queryset(  # type: ignore[attr-defined]
             community_ids=community_ids
         ).exclude(pk=request.user.pk)
+        tidy_choices(form, fixed_when_single=("community",))
         if request.method == "POST":
             if form.is_valid():
                 try:

@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from linli.communities.models import Building, OrgUnit
+from linli.core.forms import tidy_choices
 from linli.notices.models import Channel, Notice
 
 
@@ -44,3 +45,4 @@ class NoticeForm(forms.Form):
         self.fields["buildings"].queryset = Building.objects.filter(  # type: ignore[attr-defined]
             community__in=communities
         ).order_by("community_id", "id")
+        tidy_choices(self, fixed_when_single=("community",))
