@@ -54,6 +54,9 @@ class NeedQuery:
     skills: tuple[str, ...] = ()
     # Where the help is wanted (a communities.Building id), for walking distance.
     building_id: int | None = None
+    # The buildings of the street nearest to ``building_id``, closest first (from the
+    # precomputed walking distances); a provider may restrict its search to them.
+    near_buildings: tuple[int, ...] = ()
     # When: an explicit window, and/or the volunteer-style slots it falls in.
     wanted_from: dt.datetime | None = None
     wanted_until: dt.datetime | None = None
