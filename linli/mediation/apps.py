@@ -6,3 +6,51 @@ class MediationConfig(AppConfig):
     name = "linli.mediation"
     label = "mediation"
     verbose_name = _("人民调解")
+
+    def ready(self) -> None:
+        from linli.accounts.scope import scope_of
+        from linli.core.nav import NavItem, register
+        from linli.mediation import permissions  # noqa: F401  (registers rules perms)
+        from linli.mediation.permissions import manager_community_ids, opener_community_ids
+
+        def party(u: object) -> bool:
+            # Residents see the tile only once they are a party to some case.
+            from linli.mediation.models import Party
+
+            rid = scope_of(u).resident_id
+            return rid is not None and Party.objects.filter(resident_id=rid).exists()
+
+        register(
+            NavItem(
+                "mediation_mine",
+                _("我的调解"),
+                "mediation:case_list",
+                "resident",
+                60,
+                "🤝",
+                visible=party,
+                placement="more",
+            )
+        )
+        register(
+            NavItem(
+                "mediation_cases",
+                _("人民调解"),
+                "mediation:case_list",
+                "staff",
+                50,
+                "🤝",
+                visible=lambda u: bool(opener_community_ids(u)),
+            )
+        )
+        register(
+            NavItem(
+                "mediation_stats",
+                _("调解统计"),
+                "mediation:stats",
+                "staff",
+                51,
+                "📊",
+                visible=lambda u: bool(manager_community_ids(u)),
+            )
+        )
