@@ -74,6 +74,4 @@ def need(world: World, who: str = "resident", **kw: Any) -> Any:
         "minutes": 90,
     }
     args.update(kw)
-    return services.need_post(
-        actor=world.user(who), resident=world.residents["resident"], **args
-    )
+    return services.need_post(actor=world.user(who), resident=world.residents["resident"], **args)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from linli.core.audit import AuditEvent
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
-from linli.ledger.models import Account, AccountKind, Currency, LedgerTransaction
+from linli.core.models import AuditEvent
+from linli.ledger.models import Account, AccountKind, Currency
 from linli.mutualaid import matching, selectors, services
-from linli.mutualaid.models import Match, MatchStatus, Need, NeedStatus
+from linli.mutualaid.models import MatchStatus, Need, NeedStatus
 from linli.mutualaid.tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +51,9 @@ def test_accepting_twice_refused(world):
     f.refresh(world)
     need = f.need(world)
     c = matching.suggest(need)[0].candidate
-    m = services.match_propose(actor=world.user("resident"), need=need, kind=c.kind, candidate_id=c.id)
+    m = services.match_propose(
+        actor=world.user("resident"), need=need, kind=c.kind, candidate_id=c.id
+    )
     before = AuditEvent.objects.count()
     with pytest.raises(Conflict) as exc:
         services.match_accept(actor=world.user("resident"), match=m)
