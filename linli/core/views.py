@@ -58,12 +58,27 @@ def resident_home(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def workbench(request: HttpRequest) -> HttpResponse:
+    from linli.communities.models import OrgUnit
     from linli.communities.selectors import communities_for
 
     scope = scope_of(request.user)
     if not scope.is_staff:
         return redirect("core:resident_home")
     communities = list(communities_for(viewer=request.user))
+    # A property company's or a department's staff hold no role in a community; they
+    # serve the communities their organisation is assigned to, and work there through
+    # the request queue (not the resident roster).
+    org_ids = set().union(*scope.organisation_ids.values()) if scope.organisation_ids else set()
+    served = (
+        list(
+            OrgUnit.objects.filter(kind="community", served_by__in=org_ids)
+            .exclude(pk__in=[c.pk for c in communities])
+            .distinct()
+            .order_by("path")
+        )
+        if org_ids
+        else []
+    )
     return render(
         request,
         "core/workbench.html",
@@ -71,6 +86,7 @@ def workbench(request: HttpRequest) -> HttpResponse:
             "menu": nav.items_for("staff", request.user),
             "strips": nav.strips_for(request.user),
             "communities": communities,
+            "served": served,
             "memberships": Membership.objects.active()
             .filter(user=request.user)  # type: ignore[misc]
             .select_related("unit", "organisation"),

@@ -223,3 +223,16 @@ def test_workbench_strip_counts_match_the_linked_queue(
 def test_resident_gets_no_strip(client: Any, world: Any) -> None:
     client.force_login(world.user("resident"))
     assert "urgency" not in client.get("/workbench/", follow=True).content.decode()
+
+
+def test_property_workbench_lists_the_communities_it_serves(client: Any, world: Any) -> None:
+    """物业 staff hold no community role: their workbench names the communities their
+    company serves, each linking to the queue filtered to it (not "管辖社区 暂无")."""
+    client.force_login(world.user("property"))
+    html = client.get("/workbench/").content.decode()
+    assert "服务社区" in html and "暂无" not in html
+    assert world.community.name in html
+    assert f"/requests/desk/?community={world.community.pk}&amp;mine=1" in html
+    assert world.other_community.name not in html
+    listed = client.get(f"/requests/desk/?community={world.community.pk}&mine=1")
+    assert listed.status_code == 200
