@@ -18,7 +18,7 @@ from linli.mediation.tests.conftest import open_case, record_session, save_agree
 pytestmark = pytest.mark.django_db
 
 
-def test_full_workflow_with_agreement(mw: Any) -> None:
+def test_full_workflow_with_agreement(mw: Any, django_capture_on_commit_callbacks: Any) -> None:
     case = mw.case
     assert case.status == "open" and case.level == "building"
     assert CaseMediator.objects.get(case=case).lead
@@ -26,7 +26,8 @@ def test_full_workflow_with_agreement(mw: Any) -> None:
     case.refresh_from_db()
     assert case.status == "mediating"
     save_agreement(mw)
-    sign(mw)
+    with django_capture_on_commit_callbacks(execute=True):
+        sign(mw)
     # The parties are told the 30-day window for judicial confirmation by SMS.
     sms = [m for m in MemorySender.outbox if m.channel == "sms"]
     assert {m.to for m in sms} == {
@@ -65,12 +66,15 @@ def test_full_workflow_with_agreement(mw: Any) -> None:
         assert "张三" not in text and mw.w.residents["resident"].phone not in text
 
 
-def test_escalation_building_community_street(mw: Any) -> None:
+def test_escalation_building_community_street(
+    mw: Any, django_capture_on_commit_callbacks: Any
+) -> None:
     case = mw.case
     services.case_escalate(actor=mw.user("grid_worker"), case=case, reason="楼栋调解未果")
     case.refresh_from_db()
     assert case.level == "community" and case.escalated_at is not None
-    services.case_escalate(actor=mw.user("worker"), case=case, reason="涉及金额较大")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.case_escalate(actor=mw.user("worker"), case=case, reason="涉及金额较大")
     case.refresh_from_db()
     assert case.level == "street"
     # Street officers are told.
@@ -144,7 +148,12 @@ def test_volunteer_from_skills_pool_on_roster(world: Any) -> None:
     )
     from linli.mediation.selectors import volunteer_candidates
 
-    assert [v.pk for v in volunteer_candidates(viewer=world.user("secretary"), community_id=world.community.pk)] == [profile.pk]
+    assert [
+        v.pk
+        for v in volunteer_candidates(
+            viewer=world.user("secretary"), community_id=world.community.pk
+        )
+    ] == [profile.pk]
     m = services.mediator_add(
         actor=world.user("secretary"), community=world.community, volunteer=profile
     )
