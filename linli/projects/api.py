@@ -1,0 +1,191 @@
+"""/api/v1/projects/: micro-projects (list, detail, propose, co-sign, fast-track
+actions). Creates take the ``Idempotency-Key`` header so a client may retry safely.
+Amounts are strings in yuan on the way in ("5000.50") and integer fen on the way out."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.responses import Status
+
+from linli.communities.display import display_name
+from linli.communities.models import OrgUnit, Resident
+from linli.core import idempotency
+from linli.core.errors import NotFound, ValidationFailed
+from linli.projects import selectors, services
+from linli.projects.models import Channel, MicroProject
+from linli.projects.permissions import MANAGE_ROLES, community_ids
+from linli.projects.states import MICRO
+
+router = Router(tags=["projects"])
+MAX_PAGE = 100
+
+
+class LineIn(Schema):
+    item: str
+    amount_yuan: str
+
+
+class MicroIn(Schema):
+    community_id: int | None = None
+    title: str
+    problem: str
+    plan: str
+    place: str
+    building_id: int | None = None
+    lines: list[LineIn]
+    # 代办: staff name the resident and the channel.
+    resident_id: int | None = None
+    channel: str = Channel.ONLINE
+
+
+class LineOut(Schema):
+    item: str
+    amount_fen: int
+
+
+class MicroOut(Schema):
+    id: int
+    community_id: int
+    title: str
+    place: str
+    status: str
+    status_label: str
+    budget_fen: int
+    households: int
+    submitted_at: datetime | None
+    review_due: datetime | None
+    filing_due: datetime | None
+    path_due: datetime | None
+    overdue: bool
+
+
+class MicroDetailOut(MicroOut):
+    problem: str
+    plan: str
+    proposer: str
+    channel: str
+    decision_reason: str
+    topic_id: int | None
+    lines: list[LineOut]
+    actions: list[str]
+
+
+class CosignIn(Schema):
+    resident_id: int | None = None
+    channel: str = Channel.ONLINE
+
+
+class ActIn(Schema):
+    action: str
+    reason: str = ""
+
+
+def _out(p: MicroProject, households: int) -> dict[str, Any]:
+    due = selectors.waiting_on(p)
+    return {
+        "id": p.pk,
+        "community_id": p.community_id,
+        "title": p.title,
+        "place": p.place,
+        "status": p.status,
+        "status_label": str(p.get_status_display()),
+        "budget_fen": p.budget_fen,
+        "households": households,
+        "submitted_at": p.submitted_at,
+        "review_due": p.review_due,
+        "filing_due": p.filing_due,
+        "path_due": p.path_due,
+        "overdue": bool(due and due.overdue),
+    }
+
+
+def _detail(request: HttpRequest, pk: int) -> dict[str, Any]:
+    p = selectors.micro_get_for(viewer=request.user, pk=pk)
+    out = _out(p, p.cosigners.count())
+    out.update(
+        problem=p.problem,
+        plan=p.plan,
+        proposer=display_name(p.proposer, viewer=request.user) if p.proposer else "",
+        channel=p.channel,
+        decision_reason=p.decision_reason,
+        topic_id=p.topic_id,
+        lines=[{"item": b.item, "amount_fen": b.amount_fen} for b in p.lines.all()],
+        actions=MICRO.available(request.user, p),
+    )
+    return out
+
+
+def _community(request: HttpRequest, community_id: int | None) -> OrgUnit:
+    from linli.accounts.scope import scope_of
+
+    own = scope_of(request.user).community_id
+    ids = set(community_ids(request.user, MANAGE_ROLES)) | ({own} if own else set())
+    cid = community_id if community_id is not None else own
+    if cid is None or cid not in ids:
+        raise NotFound()
+    return OrgUnit.objects.get(pk=cid)
+
+
+def _resident(community: OrgUnit, resident_id: int | None) -> Resident | None:
+    if resident_id is None:
+        return None
+    r = Resident.objects.filter(pk=resident_id, community_id=community.pk).first()
+    if r is None:
+        raise ValidationFailed("resident_id", field="resident_id")
+    return r
+
+
+@router.get("/micro", response=list[MicroOut])
+def micro_list(
+    request: HttpRequest, status: str | None = None, limit: int = 50, offset: int = 0
+) -> list[dict[str, Any]]:
+    limit = max(1, min(limit, MAX_PAGE))
+    qs = selectors.micro_list_for(viewer=request.user, status=status)
+    return [_out(p, p.households) for p in qs[max(0, offset) : max(0, offset) + limit]]  # type: ignore[attr-defined]
+
+
+@router.post("/micro", response={201: MicroDetailOut})
+def micro_propose(request: HttpRequest, data: MicroIn) -> Status:
+    community = _community(request, data.community_id)
+    p = services.micro_propose(
+        actor=request.user,
+        community=community,
+        title=data.title,
+        problem=data.problem,
+        plan=data.plan,
+        place=data.place,
+        building_id=data.building_id,
+        lines=[(li.item, li.amount_yuan) for li in data.lines],
+        resident=_resident(community, data.resident_id),
+        channel=data.channel,
+        idempotency_key=idempotency.from_request(request),
+    )
+    return Status(201, _detail(request, p.pk))
+
+
+@router.get("/micro/{int:pk}", response=MicroDetailOut)
+def micro_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
+    return _detail(request, pk)
+
+
+@router.post("/micro/{int:pk}/cosign", response={201: MicroDetailOut})
+def micro_cosign(request: HttpRequest, pk: int, data: CosignIn) -> Status:
+    p = selectors.micro_get_for(viewer=request.user, pk=pk)
+    services.micro_cosign(
+        actor=request.user,
+        project=p,
+        resident=_resident(p.community, data.resident_id),
+        channel=data.channel,
+    )
+    return Status(201, _detail(request, pk))
+
+
+@router.post("/micro/{int:pk}/act", response=MicroDetailOut)
+def micro_act(request: HttpRequest, pk: int, data: ActIn) -> dict[str, Any]:
+    p = selectors.micro_get_for(viewer=request.user, pk=pk)
+    services.micro_transition(actor=request.user, project=p, action=data.action, reason=data.reason)
+    return _detail(request, pk)
