@@ -1,0 +1,239 @@
+"""The HTTP ingest endpoint: signature, replay window, refusals (nothing written),
+idempotency on (device, time) and (device, event id), storms, and the arrival rules."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.utils import timezone
+
+from linli.care import services
+from linli.care.models import Alert, AlertStep, Reading
+from linli.care.tests.conftest import Care, meter_series, signed_post
+from linli.core.notify import MemorySender
+
+pytestmark = pytest.mark.django_db
+
+
+def _now() -> datetime:
+    return timezone.now().replace(microsecond=0)
+
+
+def test_gateway_batch_is_stored_and_duplicates_counted(care: Care, client: Client) -> None:
+    start = _now() - timedelta(hours=5)
+    batch = meter_series("WM-101", start, [1000 + 10 * i for i in range(10)])
+    r = signed_post(client, "GW-1", care.gateway_secret, {"readings": batch})
+    assert r.status_code == 200, r.content
+    assert r.json()["accepted"] == 10 and r.json()["duplicates"] == 0
+    # The same readings again, out of order and with a repeat inside the batch.
+    again = list(reversed(batch)) + batch[:3]
+    r = signed_post(client, "GW-1", care.gateway_secret, {"readings": again})
+    assert r.json() == {"accepted": 0, "duplicates": 13, "alerts": []}
+    assert Reading.objects.filter(device=care.meter).count() == 10
+
+
+def test_event_id_makes_a_retry_idempotent(care: Care, client: Client) -> None:
+    at = _now() - timedelta(minutes=1)
+    ev = {"device": "SOS-101", "at": at.isoformat(), "kind": "beat", "event_id": "e-1"}
+    signed_post(client, "SOS-101", care.sos_secret, {"readings": [ev]})
+    # The device re-sends the event with a different clock reading: still one row.
+    ev2 = dict(ev, at=(at + timedelta(seconds=2)).isoformat())
+    r = signed_post(client, "SOS-101", care.sos_secret, {"readings": [ev2]})
+    assert r.json()["duplicates"] == 1
+    assert Reading.objects.filter(device=care.sos).count() == 1
+
+
+def _refused(r: Any, status: int, code: str) -> None:
+    assert r.status_code == status, r.content
+    assert r.json()["code"] == code
+    assert r.json()["message"]
+    assert Reading.objects.count() == 0
+
+
+def test_bad_signature_refused(care: Care, client: Client) -> None:
+    batch = meter_series("WM-101", _now() - timedelta(hours=1), [1000])
+    _refused(
+        signed_post(client, "GW-1", "not-the-secret", {"readings": batch}), 401, "bad_signature"
+    )
+
+
+def test_body_changed_after_signing_refused(care: Care, client: Client) -> None:
+    batch = meter_series("WM-101", _now() - timedelta(hours=1), [1000])
+    raw = json.dumps({"readings": batch}).encode()
+    stamp = str(int(_now().timestamp()))
+    sig = services.sign(care.gateway_secret, stamp, raw)
+    tampered = raw.replace(b"1.0", b"9.0")
+    r = client.post(
+        "/api/v1/care/ingest",
+        data=tampered,
+        content_type="application/json",
+        headers={"X-Device": "GW-1", "X-Timestamp": stamp, "X-Signature": sig},
+    )
+    _refused(r, 401, "bad_signature")
+
+
+def test_stale_and_future_dated_requests_refused(care: Care, client: Client) -> None:
+    batch = {"readings": meter_series("WM-101", _now() - timedelta(hours=1), [1000])}
+    old = int((_now() - timedelta(minutes=6)).timestamp())
+    _refused(
+        signed_post(client, "GW-1", care.gateway_secret, batch, ts=old), 401, "stale_timestamp"
+    )
+    future = int((_now() + timedelta(minutes=6)).timestamp())
+    _refused(
+        signed_post(client, "GW-1", care.gateway_secret, batch, ts=future), 401, "future_timestamp"
+    )
+
+
+def test_replayed_request_refused(care: Care, client: Client) -> None:
+    batch = {"readings": meter_series("WM-101", _now() - timedelta(hours=1), [1000])}
+    ts = int(_now().timestamp())
+    assert signed_post(client, "GW-1", care.gateway_secret, batch, ts=ts).status_code == 200
+    r = signed_post(client, "GW-1", care.gateway_secret, batch, ts=ts)
+    assert r.status_code == 409 and r.json()["code"] == "replayed"
+    assert Reading.objects.count() == 1
+
+
+def test_future_dated_reading_refuses_the_whole_batch(care: Care, client: Client) -> None:
+    batch = meter_series("WM-101", _now() - timedelta(hours=1), [1000, 1001])
+    batch.append(
+        {"device": "WM-101", "at": (_now() + timedelta(hours=1)).isoformat(), "value": 1.002}
+    )
+    _refused(
+        signed_post(client, "GW-1", care.gateway_secret, {"readings": batch}), 400, "future_reading"
+    )
+
+
+def test_unknown_sender_and_unknown_device_refused(care: Care, client: Client) -> None:
+    batch = {"readings": meter_series("WM-101", _now() - timedelta(hours=1), [1000])}
+    _refused(signed_post(client, "GW-404", care.gateway_secret, batch), 401, "unknown_device")
+    stray = {"readings": meter_series("WM-999", _now() - timedelta(hours=1), [1000])}
+    _refused(signed_post(client, "GW-1", care.gateway_secret, stray), 400, "unknown_device")
+    # A device may post only its own readings, not another household device's.
+    _refused(signed_post(client, "SOS-101", care.sos_secret, batch), 400, "unknown_device")
+
+
+def test_disabled_device_refused(care: Care, client: Client) -> None:
+    services.device_set_active(
+        actor=care.world.user("secretary"), device=care.gateway, active=False
+    )
+    batch = {"readings": meter_series("WM-101", _now() - timedelta(hours=1), [1000])}
+    _refused(signed_post(client, "GW-1", care.gateway_secret, batch), 401, "unknown_device")
+
+
+def test_over_size_batch_refused(care: Care, client: Client) -> None:
+    start = _now() - timedelta(days=6)
+    batch = meter_series("WM-101", start, list(range(1001)), step=timedelta(minutes=5))
+    r = signed_post(client, "GW-1", care.gateway_secret, {"readings": batch})
+    _refused(r, 413, "batch_too_large")
+    assert "1000" in r.json()["message"]
+
+
+def test_rotated_secret_stops_the_old_one(care: Care, client: Client) -> None:
+    new = services.device_rotate(actor=care.world.user("secretary"), device=care.gateway)
+    batch = {"readings": meter_series("WM-101", _now() - timedelta(hours=1), [1000])}
+    _refused(signed_post(client, "GW-1", care.gateway_secret, batch), 401, "bad_signature")
+    assert signed_post(client, "GW-1", new, batch).status_code == 200
+
+
+def test_sos_storm_makes_one_alert(
+    care: Care, client: Client, django_capture_on_commit_callbacks: Any
+) -> None:
+    MemorySender.outbox.clear()
+    base = _now() - timedelta(minutes=2)
+    for burst in range(3):
+        events = [
+            {"device": "SOS-101", "at": (base + timedelta(seconds=burst * 40 + i)).isoformat()}
+            for i in range(30)
+        ]
+        with django_capture_on_commit_callbacks(execute=True):
+            r = signed_post(client, "SOS-101", care.sos_secret, {"readings": events})
+        assert r.status_code == 200
+    alerts = Alert.objects.filter(device=care.sos, rule="sos")
+    assert alerts.count() == 1
+    alert = alerts.get()
+    assert alert.repeats == 60 and len(alert.evidence) == 30
+    assert alert.subject_id == care.subject.pk
+    # The grid worker's ladder step and the family SMS went out once.
+    assert AlertStep.objects.filter(alert=alert).count() == 1
+    family = [m for m in MemorySender.outbox if m.to == "13900001111"]
+    assert len(family) == 1
+
+
+def test_no_water_on_arrival_for_a_care_household(care: Care, client: Client) -> None:
+    start = _now() - timedelta(hours=13)
+    batch = meter_series("WM-101", start, [1000] * 26 + [1004])
+    r = signed_post(client, "GW-1", care.gateway_secret, {"readings": batch})
+    assert r.status_code == 200
+    alert = Alert.objects.get(rule="no_water")
+    assert r.json()["alerts"] == [alert.pk]
+    assert alert.subject_id == care.subject.pk and alert.status == "open"
+    ids = {e["id"] for e in alert.evidence}
+    assert ids <= set(Reading.objects.values_list("id", flat=True)) and len(ids) >= 2
+
+
+def test_away_household_alert_is_held_not_dropped(care: Care, client: Client) -> None:
+    services.away_set(
+        actor=care.world.user("resident"),
+        subject=care.subject,
+        until=_now() + timedelta(days=5),
+        reason="住院",
+    )
+    MemorySender.outbox.clear()
+    start = _now() - timedelta(hours=13)
+    signed_post(
+        client,
+        "GW-1",
+        care.gateway_secret,
+        {"readings": meter_series("WM-101", start, [1000] * 27)},
+    )
+    alert = Alert.objects.get(rule="no_water")
+    assert alert.status == "held" and alert.ack_due_at is None
+    assert not AlertStep.objects.exists() and MemorySender.outbox == []
+    # A smoke alarm is never held: neighbours are at risk too.
+    smoke = {"device": "SM-101", "at": _now().isoformat()}
+    signed_post(client, "GW-1", care.gateway_secret, {"readings": [smoke]})
+    assert Alert.objects.get(rule="smoke").status == "open"
+
+
+def test_epoch_timestamps_and_heartbeats(care: Care, client: Client) -> None:
+    at = int((_now() - timedelta(minutes=3)).timestamp())
+    r = signed_post(
+        client,
+        "GW-1",
+        care.gateway_secret,
+        {"readings": [{"device": "SM-101", "at": at, "kind": "beat"}]},
+    )
+    assert r.status_code == 200 and r.json()["accepted"] == 1
+    assert not Alert.objects.exists()
+    bad = {"readings": [{"device": "SM-101", "at": at, "kind": "meter", "value": 1}]}
+    r = signed_post(client, "GW-1", care.gateway_secret, bad)
+    assert r.status_code == 400
+
+
+def test_ingest_is_in_the_openapi_document(client: Client, db: Any) -> None:
+    doc = client.get("/api/v1/openapi.json").json()
+    op = doc["paths"]["/api/v1/care/ingest"]["post"]
+    names = {p["name"] for p in op["parameters"]}
+    assert {"X-Device", "X-Timestamp", "X-Signature"} <= names
+    assert "HMAC" in op["description"]
+
+
+def test_fixed_clock_service_call(care: Care) -> None:
+    """The service takes the clock: a replay window judged against ``now``."""
+    now = datetime(2026, 6, 1, 8, 0, tzinfo=UTC)
+    raw = json.dumps(
+        {"readings": meter_series("WM-101", now - timedelta(hours=1), [5, 6])}
+    ).encode()
+    stamp = str(int(now.timestamp()))
+    r = services.ingest(
+        sender="GW-1",
+        timestamp=stamp,
+        signature=services.sign(care.gateway_secret, stamp, raw),
+        body=raw,
+        now=now,
+    )
+    assert r.accepted == 2
