@@ -11,7 +11,14 @@ class CommunitiesConfig(AppConfig):
         from linli.accounts.models import Role
         from linli.accounts.scope import scope_of
         from linli.communities.permissions import ROSTER_EDIT_ROLES, ROSTER_VIEW_ROLES
+        from linli.core import ratelimit
         from linli.core.nav import NavItem, register
+
+        # Staff correcting units' owners: the cap only stops a runaway script (an
+        # import writes through one call per file, not per unit).
+        ratelimit.LIMITS.setdefault(
+            "communities.ownership", {"user": ratelimit.Limit(per_minute=60, per_day=2_000)}
+        )
 
         register(
             NavItem(

@@ -12,7 +12,7 @@ from typing import ClassVar
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from linli.core.models import BaseModel
@@ -131,6 +131,9 @@ class Organisation(BaseModel):
         DEPARTMENT = "department", _("职能部门")
         SOCIAL_ORG = "social_org", _("社会组织")
         ENTERPRISE = "enterprise", _("驻区单位/企业")
+        # 建设单位: owns the units it has not sold or not yet delivered; those count
+        # together as one owner in an owners' vote (法释〔2009〕7号 art. 9).
+        DEVELOPER = "developer", _("开发建设单位")
 
     kind = models.CharField(_("类型"), max_length=12, choices=Kind.choices, db_index=True)
     name = models.CharField(_("名称"), max_length=100)
@@ -396,3 +399,148 @@ class SensitiveGrantRequest(BaseModel):
 
     def __str__(self) -> str:
         return f"grant-request:{self.pk}:{self.status}"
+
+
+class OutsideOwner(BaseModel):
+    """An owner (业主) of a unit in the community who is not on the resident roster,
+    e.g. a landlord whose flat is let to tenants. Identified by ID number when known,
+    so the same person owning several units is one owner."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("姓名"), max_length=40)
+    # Sensitive like a resident's: masked in lists.
+    id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
+    phone = models.CharField(_("手机号"), max_length=11, blank=True)
+
+    class Meta:
+        ordering = ["community_id", "id"]
+        verbose_name = _("非住户业主")
+        verbose_name_plural = _("非住户业主")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "id_number"],
+                condition=~Q(id_number=""),
+                name="outsideowner_unique_id_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Ownership(BaseModel):
+    """Who owns an exclusive unit (专有部分, a ``Household``), with share and period.
+
+    The owner is exactly one of: a resident on the roster, an outside owner, or the
+    developer (an ``Organisation`` of kind developer). A unit may have several
+    co-owners; their active shares add up to 1 — checked by the service that sets a
+    unit's owners (it replaces them all at once, so no half-written state exists),
+    while the database holds what can be held per row: one active row per owner and
+    unit, 0 < share ≤ 1, at most one representative per unit.
+
+    "Active" means ``until`` is empty: ending an ownership sets ``until``, the row
+    stays as history.
+    """
+
+    class DeveloperStatus(models.TextChoices):
+        NONE = "", _("—")
+        UNSOLD = "unsold", _("未出售")
+        UNDELIVERED = "undelivered", _("已出售未交付")
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="ownerships")
+    resident = models.ForeignKey(
+        Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="ownerships"
+    )
+    outside_owner = models.ForeignKey(
+        OutsideOwner, null=True, blank=True, on_delete=models.PROTECT, related_name="ownerships"
+    )
+    developer = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="ownerships"
+    )
+    share = models.DecimalField(_("产权份额"), max_digits=5, decimal_places=4, default=1)
+    since = models.DateField(_("起始日期"))
+    until = models.DateField(_("终止日期"), null=True, blank=True)
+    # The co-owners' agreed representative for votes (共有人推选的代表).
+    is_representative = models.BooleanField(_("共有人代表"), default=False)
+    # Developer's units only: unsold or sold but not delivered (they count as one).
+    developer_status = models.CharField(
+        _("建设单位房屋状态"),
+        max_length=12,
+        choices=DeveloperStatus.choices,
+        blank=True,
+        default="",
+    )
+
+    class Meta:
+        ordering = ["community_id", "household_id", "id"]
+        verbose_name = _("产权")
+        verbose_name_plural = _("产权")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(resident__isnull=False)
+                    & Q(outside_owner__isnull=True)
+                    & Q(developer__isnull=True)
+                )
+                | (
+                    Q(resident__isnull=True)
+                    & Q(outside_owner__isnull=False)
+                    & Q(developer__isnull=True)
+                )
+                | (
+                    Q(resident__isnull=True)
+                    & Q(outside_owner__isnull=True)
+                    & Q(developer__isnull=False)
+                ),
+                name="ownership_one_owner",
+            ),
+            models.CheckConstraint(
+                condition=Q(share__gt=0) & Q(share__lte=1), name="ownership_share_range"
+            ),
+            models.CheckConstraint(
+                condition=Q(until__isnull=True) | Q(until__gte=F("since")),
+                name="ownership_period_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(developer_status="") | Q(developer__isnull=False),
+                name="ownership_developer_status_only_developer",
+            ),
+            models.UniqueConstraint(
+                fields=["household", "resident"],
+                condition=Q(until__isnull=True, resident__isnull=False),
+                name="ownership_unique_active_resident",
+            ),
+            models.UniqueConstraint(
+                fields=["household", "outside_owner"],
+                condition=Q(until__isnull=True, outside_owner__isnull=False),
+                name="ownership_unique_active_outside",
+            ),
+            models.UniqueConstraint(
+                fields=["household", "developer"],
+                condition=Q(until__isnull=True, developer__isnull=False),
+                name="ownership_unique_active_developer",
+            ),
+            models.UniqueConstraint(
+                fields=["household"],
+                condition=Q(until__isnull=True, is_representative=True),
+                name="ownership_one_representative",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "household"])]
+
+    def __str__(self) -> str:
+        return f"ownership:{self.household_id}:{self.owner_key}"
+
+    @property
+    def owner_key(self) -> str:
+        """One owner across units: ``r<resident>``, ``o<outside owner>``, ``d<org>``."""
+        if self.resident_id is not None:
+            return f"r{self.resident_id}"
+        if self.outside_owner_id is not None:
+            return f"o{self.outside_owner_id}"
+        return f"d{self.developer_id}"
+
+    @property
+    def developer_held(self) -> bool:
+        return self.developer_id is not None and self.developer_status != ""

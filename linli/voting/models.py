@@ -57,6 +57,10 @@ class Ballot(BaseModel):
         ORDINARY = "ordinary", _("一般事项（过半数通过）")
         SPECIAL = "special", _("特别事项（四分之三以上通过）")
 
+    class CoOwnerRule(models.TextChoices):
+        REPRESENTATIVE = "representative", _("共有房屋由共有人推选的代表投票")
+        FIRST = "first", _("任一共有人均可投票，以先投者为准")
+
     community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="ballots")
     title = models.CharField(_("标题"), max_length=120)
     description = models.TextField(_("说明"), blank=True)
@@ -93,9 +97,19 @@ class Ballot(BaseModel):
     opened_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     cancel_reason = models.CharField(max_length=200, blank=True)
-    # Totals of the roll at opening (the denominators of every rule).
+    # Owners' ballots: who casts a co-owned unit's one vote.
+    co_owner_rule = models.CharField(
+        _("共有房屋投票方式"),
+        max_length=16,
+        choices=CoOwnerRule.choices,
+        default=CoOwnerRule.REPRESENTATIVE,
+    )
+    # Totals of the roll at opening (the denominators of every rule). On owners'
+    # ballots ``eligible_count`` is the owners counted as the interpretation says and
+    # ``eligible_units`` the exclusive units behind them.
     eligible_count = models.PositiveIntegerField(default=0)
     eligible_area = models.DecimalField(max_digits=14, decimal_places=2, default=Decimal("0"))
+    eligible_units = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-opens_at", "-id"]
@@ -124,6 +138,15 @@ class Ballot(BaseModel):
         return self.title
 
     @property
+    def uses_owner_roll(self) -> bool:
+        """Owners' ballots count owners as the interpretation says (linli/voting/
+        owners.py). A ballot opened before that (its roll has no units recorded)
+        keeps its one-entry-per-household roll to the end."""
+        return self.eligibility == self.Eligibility.OWNERS and not (
+            self.opened_at is not None and self.eligible_units == 0
+        )
+
+    @property
     def phase(self) -> str:
         """What a voter sees now: ``upcoming`` (opened by staff but before
         ``opens_at`` — votes are refused until then), ``open``, ``ended`` (past
@@ -141,8 +164,12 @@ class Ballot(BaseModel):
 class BallotVoter(models.Model):
     """One entry of the voter roll, frozen when the ballot opens.
 
-    A voter is a household (households/owners ballots: any adult member may cast the
-    household's vote) or a resident (all residents, council, custom list).
+    A voter is a household (households ballots: any adult member may cast the
+    household's vote), a resident (all residents, council, custom list), or on owners'
+    ballots an owner as the interpretation counts them (``owner_key``): one person
+    with all their units, the co-owners of a unit, or the developer's unsold units
+    together — its units are :class:`BallotVoterUnit` rows, who may cast its vote
+    :class:`BallotCaster` rows (see linli/voting/owners.py).
     """
 
     ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="roll")
@@ -156,15 +183,31 @@ class BallotVoter(models.Model):
         Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     area_m2 = models.DecimalField(max_digits=10, decimal_places=2, default=Decimal("0"))
+    owner_key = models.CharField(max_length=120, blank=True, default="")
+    # Owners' entries: how many co-owners hold it (>1: a co-owned unit), the
+    # representative they recorded (a resident; null: none, or not a resident), and
+    # whether it is the developer's unsold/undelivered units.
+    owner_count = models.PositiveSmallIntegerField(default=1)
+    representative = models.ForeignKey(
+        Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    developer_held = models.BooleanField(default=False)
+    units = models.PositiveIntegerField(default=1)
 
     class Meta:
         verbose_name = _("选民名册")
         verbose_name_plural = _("选民名册")
         constraints = [
             models.CheckConstraint(
-                condition=(Q(household__isnull=True) & Q(resident__isnull=False))
-                | (Q(household__isnull=False) & Q(resident__isnull=True)),
-                name="ballotvoter_household_xor_resident",
+                condition=(Q(household__isnull=True) & Q(resident__isnull=False) & Q(owner_key=""))
+                | (Q(household__isnull=False) & Q(resident__isnull=True) & Q(owner_key=""))
+                | (Q(household__isnull=True) & Q(resident__isnull=True) & ~Q(owner_key="")),
+                name="ballotvoter_one_kind",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "ballot", "owner_key"],
+                condition=~Q(owner_key=""),
+                name="ballotvoter_unique_owner",
             ),
             models.UniqueConstraint(
                 fields=["community", "ballot", "household"],
@@ -180,7 +223,55 @@ class BallotVoter(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.ballot_id}:{self.household_id or ''}{self.resident_id or ''}"
+        return f"{self.ballot_id}:{self.household_id or ''}{self.resident_id or ''}{self.owner_key}"
+
+
+class BallotVoterUnit(models.Model):
+    """An exclusive unit behind an owners' roll entry. A unit is on the roll once
+    (unique per ballot), so its one vote cannot be cast twice through two entries."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    voter = models.ForeignKey(BallotVoter, on_delete=models.CASCADE, related_name="unit_rows")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    area_m2 = models.DecimalField(max_digits=10, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("名册房屋")
+        verbose_name_plural = _("名册房屋")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "ballot", "household"], name="ballotvoterunit_unique_unit"
+            ),
+            models.CheckConstraint(condition=Q(area_m2__gt=0), name="ballotvoterunit_area_pos"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter_id}:{self.household_id}"
+
+
+class BallotCaster(models.Model):
+    """Who may cast an owners' roll entry's vote online: its owners who are residents,
+    frozen at opening (tenants and family members are not here; they vote only
+    under a written proxy). The co-owner rule of the ballot decides between several."""
+
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="+")
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    voter = models.ForeignKey(BallotVoter, on_delete=models.CASCADE, related_name="casters")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        verbose_name = _("可投票业主")
+        verbose_name_plural = _("可投票业主")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "ballot", "resident", "voter"],
+                name="ballotcaster_unique",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.voter_id}:{self.resident_id}"
 
 
 class Vote(BaseModel):

@@ -81,6 +81,10 @@ can_view_ballot = manages_ballot | watches_ballot | is_community_resident
 can_enter_paper_vote = manages_ballot & is_open
 can_record_proxy = manages_ballot & is_open
 can_record_ratification = manages_ballot & is_closed
+# Owners' ballots: the co-owners' representative, from their written agreement.
+can_set_representative = manages_ballot & is_open
+# The owners' roll names owners and their units: organisers and watchers only.
+can_view_roll = manages_ballot | watches_ballot
 # Interim numbers of an open ballot are for the organisers; everyone with access sees
 # the result once voting has closed.
 can_view_result = (manages_ballot & (is_open | is_closed)) | (can_view_ballot & is_closed)
@@ -90,3 +94,5 @@ rules.add_perm("voting.view_ballot", can_view_ballot)
 rules.add_perm("voting.enter_paper_vote", can_enter_paper_vote)
 rules.add_perm("voting.record_proxy", can_record_proxy)
 rules.add_perm("voting.view_result", can_view_result)
+rules.add_perm("voting.set_representative", can_set_representative)
+rules.add_perm("voting.view_roll", can_view_roll)

@@ -166,6 +166,7 @@ class BallotResult:
     passed: bool | None
     eligible_count: int
     eligible_area: Decimal
+    eligible_units: int
     participants: int
     participating_area: Decimal
     options: list[OptionResult]
@@ -262,6 +263,8 @@ def compute_result(ballot: Ballot, raw: RawTally) -> BallotResult:
     lines = [_("适用规则：%(rule)s") % {"rule": rule_label}]
     if ballot.validity_rule == Ballot.Rule.ART278:
         lines.append(_("事项类别：%(mc)s") % {"mc": Ballot.MatterClass(ballot.matter_class).label})
+    if ballot.eligibility == Ballot.Eligibility.OWNERS and ballot.eligible_units:
+        lines += owners_counting_lines(ballot)
     lines.append(_("一、参与表决（决定是否有效）："))
     lines += ["  " + explain_check(c) for c in first.participation_checks]
     lines.append(
@@ -289,12 +292,34 @@ def compute_result(ballot: Ballot, raw: RawTally) -> BallotResult:
         passed=passed,
         eligible_count=ballot.eligible_count,
         eligible_area=ballot.eligible_area,
+        eligible_units=ballot.eligible_units,
         participants=raw.participants,
         participating_area=_to_decimal(raw.participating_area),
         options=options,
         by_channel=dict(raw.by_channel),
         explanation="\n".join(lines),
     )
+
+
+def owners_counting_lines(ballot: Ballot) -> list[str]:
+    """The counting rule of owners' ballots and both numbers of the roll."""
+    return [
+        _(
+            "计数规则：依《最高人民法院关于审理建筑物区分所有权纠纷案件适用法律若干问题的"
+            "解释》（法释〔2009〕7号）第八、九条，面积按专有部分面积计算；业主人数按专有部分"
+            "套数计算，一套计一人，但同一业主拥有多套的计为一人，建设单位未出售和已出售未"
+            "交付的房屋合计为一人。"
+        ),
+        _(
+            "名册（开始投票时固定）：专有部分 %(units)d 套，总面积 %(area)s，"
+            "计为业主 %(owners)d 人。"
+        )
+        % {
+            "units": ballot.eligible_units,
+            "area": f"{Decimal(ballot.eligible_area):.2f}㎡",
+            "owners": ballot.eligible_count,
+        },
+    ]
 
 
 def ballot_result(*, viewer: Any, ballot: Ballot) -> BallotResult:
@@ -400,6 +425,8 @@ def tally_verify(*, viewer: Any, ballot: Ballot) -> TallyVerification:
         weighting=ballot.weighting,
         eligible_count=rec.eligible_count,
         eligible_area=rec.eligible_area,
+        eligibility=ballot.eligibility,
+        eligible_units=ballot.eligible_units,
     )
     replayed = compute_result(replay_ballot, rec.raw)
     diffs: list[str] = []

@@ -23,11 +23,13 @@ from linli.voting.services._common import (
     YES_NO_OPTIONS,
     CastResult,
     _not_eligible,
+    co_owner_refusal,
     normalise_receipt,
     receipt_for,
     receipt_hash,
     voter_for,
     voter_tag,
+    voters_for,
 )
 from linli.voting.services.ballots import (
     ballot_cancel,
@@ -35,8 +37,11 @@ from linli.voting.services.ballots import (
     ballot_create,
     ballot_get,
     ballot_open,
+    owners_roll,
+    roll_preview,
     roll_preview_count,
 )
+from linli.voting.services.owners import representative_set
 from linli.voting.services.paper import paper_vote_record
 from linli.voting.services.proxies import proxy_grant, proxy_revoke
 from linli.voting.services.ratification import (
@@ -57,6 +62,9 @@ __all__ = [
     "ballot_create",
     "ballot_get",
     "ballot_open",
+    "co_owner_refusal",
+    "owners_roll",
+    "roll_preview",
     "normalise_receipt",
     "paper_vote_record",
     "proxy_grant",
@@ -65,9 +73,11 @@ __all__ = [
     "ratification_deadline",
     "ratification_record",
     "receipt_for",
+    "representative_set",
     "roll_preview_count",
     "receipt_hash",
     "vote_cast",
     "voter_for",
     "voter_tag",
+    "voters_for",
 ]

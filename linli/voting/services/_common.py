@@ -21,6 +21,7 @@ from linli.accounts.models import User
 from linli.communities.models import Resident
 from linli.core.errors import (
     Conflict,
+    DomainError,
     PermissionDenied,
     ValidationFailed,
 )
@@ -130,10 +131,34 @@ def _is_adult(resident: Resident, now: datetime) -> bool:
     return resident.birth_year <= timezone.localtime(now).year - ADULT_AGE
 
 
-def voter_for(ballot: Ballot, resident: Resident) -> BallotVoter | None:
-    """The roll entry ``resident`` votes for (their household's on household ballots)."""
+def voters_for(ballot: Ballot, resident: Resident) -> list[BallotVoter]:
+    """Every owners' roll entry ``resident`` may cast (usually one: a person's own
+    units are one entry; units co-owned with others are further entries)."""
+    if not resident.is_active or resident.community_id != ballot.community_id:
+        return []
+    return list(
+        BallotVoter.objects.filter(
+            community_id=ballot.community_id,
+            ballot=ballot,
+            casters__resident=resident,
+            casters__community_id=ballot.community_id,
+        ).order_by("pk")
+    )
+
+
+def voter_for(
+    ballot: Ballot, resident: Resident, *, voter_id: int | None = None
+) -> BallotVoter | None:
+    """The roll entry ``resident`` votes for (their household's on household ballots,
+    on owners' ballots the entry of the units they own — ``voter_id`` picks one when
+    they are in several)."""
     if not resident.is_active or resident.community_id != ballot.community_id:
         return None
+    if ballot.uses_owner_roll:
+        entries = voters_for(ballot, resident)
+        if voter_id is not None:
+            return next((v for v in entries if v.pk == voter_id), None)
+        return entries[0] if entries else None
     if ballot.eligibility in HOUSEHOLD_ELIGIBILITY:
         if not _is_adult(resident, timezone.now()):
             return None
@@ -148,9 +173,48 @@ def voter_for(ballot: Ballot, resident: Resident) -> BallotVoter | None:
 def _not_eligible(ballot: Ballot, resident: Resident) -> PermissionDenied:
     if ballot.eligibility == Ballot.Eligibility.OWNERS and resident.household.tenure == "tenant":
         return PermissionDenied(_("本次投票仅限业主参加，租户不能投票。"), code="not_eligible")
+    if ballot.uses_owner_roll:
+        return PermissionDenied(
+            _(
+                "本次为业主投票，您不是登记的产权人，不能投业主票；"
+                "如持有业主的书面委托，请以受托人身份代为投票。"
+            ),
+            code="not_owner",
+        )
     if ballot.eligibility in HOUSEHOLD_ELIGIBILITY and not _is_adult(resident, timezone.now()):
         return PermissionDenied(_("未满 18 周岁不能代表本户投票。"), code="not_eligible")
     return PermissionDenied(_("您不在本次投票的选民名册中。"), code="not_eligible")
+
+
+def co_owner_refusal(
+    ballot: Ballot, *, owner_count: int, representative_id: int | None, resident_id: int
+) -> DomainError | None:
+    """The ballot's co-owner rule for one owners' roll entry: under "representative"
+    a co-owned unit's vote is cast only by the representative the co-owners recorded;
+    under "first" any co-owner may cast it and the first vote stands (enforced where
+    the vote is written)."""
+    if not ballot.uses_owner_roll or owner_count <= 1:
+        return None
+    if ballot.co_owner_rule != Ballot.CoOwnerRule.REPRESENTATIVE:
+        return None
+    if representative_id is None:
+        return PermissionDenied(
+            _("该房屋为共有房屋，共有人尚未登记投票代表；请先由社区登记共有人推选的代表。"),
+            code="no_representative",
+        )
+    if representative_id != resident_id:
+        return PermissionDenied(
+            _("该房屋为共有房屋，由共有人推选的代表投票，您不是登记的代表。"),
+            code="not_representative",
+        )
+    return None
+
+
+def co_owner_voted() -> Conflict:
+    return Conflict(
+        _("该房屋的票已由另一位共有人投出（以先投者为准），不能覆盖他人的投票。"),
+        code="co_owner_voted",
+    )
 
 
 def _signed_in(actor: Actor) -> User:

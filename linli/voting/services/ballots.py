@@ -4,15 +4,18 @@
 from __future__ import annotations
 
 import hashlib
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.communities.models import Household, OrgUnit, Resident
+from linli.communities.ownership import unit_owners
 from linli.core.errors import (
     NotFound,
     PermissionDenied,
@@ -21,7 +24,8 @@ from linli.core.errors import (
 from linli.core.types import Actor
 from linli.core.writes import Write, governed_write
 from linli.voting import permissions as perms
-from linli.voting.models import Ballot, BallotVoter
+from linli.voting.models import Ballot, BallotCaster, BallotVoter, BallotVoterUnit
+from linli.voting.owners import RollEntry, group_units
 from linli.voting.services._common import (
     ADULT_AGE,
     HOUSEHOLD_ELIGIBILITY,
@@ -52,6 +56,7 @@ def ballot_create(
     weighting: str | None = None,
     max_choices: int = 0,
     ratification_days: int = 0,
+    co_owner_rule: str = Ballot.CoOwnerRule.REPRESENTATIVE,
 ) -> Ballot:
     """Create a draft ballot. ``voter_resident_ids`` is the list for council/custom
     eligibility; the roll itself is snapshotted by :func:`ballot_open`."""
@@ -115,6 +120,8 @@ def ballot_create(
         raise ValidationFailed(_("最多可选项数无效。"), field="max_choices")
     if not 0 <= ratification_days <= 90:
         raise ValidationFailed(_("事后追认期为 0–90 天。"), field="ratification_days")
+    if co_owner_rule not in Ballot.CoOwnerRule.values:
+        raise ValidationFailed(_("未知的共有房屋投票方式。"), field="co_owner_rule")
     with governed_write(
         actor=actor, action="voting.ballot_created", community_id=community.pk
     ) as w:
@@ -134,6 +141,7 @@ def ballot_create(
             validity_rule=validity_rule,
             matter_class=mc,
             ratification_days=ratification_days,
+            co_owner_rule=co_owner_rule,
             voter_resident_ids=ids,
             source_type=source_type[:60],
             source_id=str(source_id)[:64],
@@ -151,6 +159,7 @@ def ballot_create(
                 "matter_class": mc,
                 "secret": secret,
                 "allow_change": allow_change,
+                "co_owner_rule": co_owner_rule,
                 "opens_at": opens_at.isoformat(),
                 "closes_at": closes_at.isoformat(),
                 "source": [source_type, str(source_id)],
@@ -160,7 +169,8 @@ def ballot_create(
 
 
 def _roll_query(ballot: Ballot) -> QuerySet[Any]:
-    """Who would be on the roll if the ballot opened now (households or residents)."""
+    """Who would be on the roll if the ballot opened now (households or residents);
+    owners' ballots use :func:`owners_roll` instead."""
     if ballot.eligibility in HOUSEHOLD_ELIGIBILITY:
         hh = Household.objects.filter(community_id=ballot.community_id)
         if ballot.eligibility == Ballot.Eligibility.OWNERS:
@@ -173,10 +183,64 @@ def _roll_query(ballot: Ballot) -> QuerySet[Any]:
     return residents.filter(pk__in=ballot.voter_resident_ids)
 
 
+def owners_roll(ballot: Ballot) -> list[RollEntry]:
+    """The owners' roll as :func:`ballot_open` would freeze it now (three reads)."""
+    units = unit_owners(ballot.community_id)
+    legacy_units = {u.household_id for u in units if not u.owners and u.owner_occupied}
+    legacy: dict[int, list[int]] = defaultdict(list)
+    if legacy_units:
+        adult_year = timezone.localtime().year - ADULT_AGE
+        for hid, rid in Resident.objects.filter(
+            community_id=ballot.community_id,
+            is_active=True,
+            birth_year__lte=adult_year,
+            household__tenure=Household.Tenure.OWNER,
+        ).values_list("household_id", "pk"):
+            if hid in legacy_units:
+                legacy[hid].append(rid)
+    return group_units(units, legacy)
+
+
+@dataclass(frozen=True)
+class RollPreview:
+    """What the confirmation page before 开始投票 shows."""
+
+    count: int
+    units: int = 0
+    area: Decimal = Decimal("0")
+    multi_unit_owners: int = 0  # owners with several units, each counted once
+    developer_units: int = 0  # the developer's unsold/undelivered units (count as one)
+    co_owned: int = 0  # entries with several co-owners (one vote each)
+    no_representative: int = 0  # co-owned entries without a resident representative
+    legacy_units: int = 0  # owner-occupied units without a recorded owner
+
+
+def roll_preview(ballot: Ballot) -> RollPreview:
+    """Read only: the roll :func:`ballot_open` would freeze now."""
+    if not ballot.uses_owner_roll:
+        return RollPreview(count=_roll_query(ballot).count())
+    roll = owners_roll(ballot)
+    return RollPreview(
+        count=len(roll),
+        units=sum(len(e.units) for e in roll),
+        area=sum((e.area for e in roll), Decimal("0")),
+        multi_unit_owners=sum(1 for e in roll if len(e.units) > 1 and not e.developer_held),
+        developer_units=sum(len(e.units) for e in roll if e.developer_held),
+        co_owned=sum(1 for e in roll if e.owner_count > 1),
+        no_representative=sum(
+            1
+            for e in roll
+            if e.owner_count > 1
+            and (e.representative_resident is None or e.representative_resident not in e.casters)
+        ),
+        legacy_units=sum(1 for e in roll if e.legacy),
+    )
+
+
 def roll_preview_count(ballot: Ballot) -> int:
     """How many voters :func:`ballot_open` would freeze now (for the confirmation
     page before 开始投票; read only)."""
-    return _roll_query(ballot).count()
+    return roll_preview(ballot).count
 
 
 def _snapshot_roll(ballot: Ballot) -> list[BallotVoter]:
@@ -194,24 +258,80 @@ def _snapshot_roll(ballot: Ballot) -> list[BallotVoter]:
     ]
 
 
+def _freeze_owners_roll(ballot: Ballot) -> tuple[list[BallotVoter], list[RollEntry]]:
+    """Write the owners' roll: entries, their units, and who may cast each."""
+    roll = owners_roll(ballot)
+    cid = ballot.community_id
+    voters = [
+        BallotVoter(
+            ballot=ballot,
+            community_id=cid,
+            owner_key=e.key,
+            area_m2=e.area,
+            owner_count=e.owner_count,
+            units=len(e.units),
+            developer_held=e.developer_held,
+            # Only a representative who can vote online is recorded here; one who is
+            # not a resident (an outside owner) votes on paper.
+            representative_id=(
+                e.representative_resident if e.representative_resident in e.casters else None
+            ),
+        )
+        for e in roll
+    ]
+    if not voters:
+        return [], []
+    voters = BallotVoter.objects.bulk_create(voters, batch_size=5000)
+    area_of = dict(
+        Household.objects.filter(community_id=cid).values_list("pk", "area_m2").order_by()
+    )
+    BallotVoterUnit.objects.bulk_create(
+        [
+            BallotVoterUnit(
+                ballot=ballot, community_id=cid, voter=v, household_id=h, area_m2=area_of[h]
+            )
+            for v, e in zip(voters, roll, strict=True)
+            for h in e.units
+        ],
+        batch_size=5000,
+    )
+    BallotCaster.objects.bulk_create(
+        [
+            BallotCaster(ballot=ballot, community_id=cid, voter=v, resident_id=r)
+            for v, e in zip(voters, roll, strict=True)
+            for r in e.casters
+        ],
+        batch_size=5000,
+    )
+    return voters, roll
+
+
 def ballot_open(*, actor: Actor, ballot: Ballot) -> Ballot:
-    """Open voting and freeze the voter roll (later moves do not change who votes)."""
+    """Open voting and freeze the voter roll (later moves do not change who votes).
+    Owners' ballots freeze owners as the interpretation counts them, with their units
+    and who may cast each vote (linli/voting/owners.py)."""
 
     def effects(b: Ballot, w: Write) -> None:
         w.action = AUDIT_ACTIONS["open"]
-        roll = _snapshot_roll(b)
+        entries: list[RollEntry] = []
+        if b.uses_owner_roll:
+            roll, entries = _freeze_owners_roll(b)
+        else:
+            roll = _snapshot_roll(b)
+            if roll:
+                BallotVoter.objects.bulk_create(roll, batch_size=5000)
         if not roll:
             raise ValidationFailed(_("没有符合资格的选民，不能开始投票。"))
-        BallotVoter.objects.bulk_create(roll, batch_size=5000)
-        total_area = BallotVoter.objects.filter(community_id=b.community_id, ballot=b).aggregate(
-            a=Sum("area_m2")
-        )["a"]
+        total_area = sum((Decimal(str(v.area_m2)) for v in roll), Decimal("0"))
         b.eligible_count = len(roll)
-        b.eligible_area = total_area or Decimal("0")
+        b.eligible_area = total_area
+        b.eligible_units = sum(len(e.units) for e in entries)
         b.opened_at = timezone.now()
         roll_digest = hashlib.sha256(
             "\n".join(
-                f"{v.household_id or ''}|{v.resident_id or ''}|{v.area_m2}" for v in roll
+                f"{v.household_id or ''}|{v.resident_id or ''}|{v.area_m2}"
+                + (f"|{e.key}|{','.join(map(str, e.units))}" if e else "")
+                for v, e in zip(roll, entries or [None] * len(roll), strict=True)
             ).encode()
         ).hexdigest()
         w.payload.update(
@@ -226,6 +346,9 @@ def ballot_open(*, actor: Actor, ballot: Ballot) -> Ballot:
                 "options": b.options,
             }
         )
+        if entries:
+            w.payload["eligible_units"] = b.eligible_units
+            w.payload["co_owner_rule"] = b.co_owner_rule
 
     return ballot_machine.apply(actor=actor, obj=ballot, action="open", effects=effects)
 

@@ -15,7 +15,7 @@ from linli.core.errors import (
 )
 from linli.core.types import Actor
 from linli.voting import permissions as perms
-from linli.voting.models import Ballot, Vote
+from linli.voting.models import Ballot, BallotVoter, Vote
 from linli.voting.services._common import (
     CastResult,
     _clean_choices,
@@ -27,6 +27,7 @@ from linli.voting.services._common import (
     _signed_in,
     _vote_payload,
     _vote_write,
+    co_owner_refusal,
     voter_for,
 )
 
@@ -36,12 +37,17 @@ def paper_vote_record(
     actor: Actor,
     second_staff: Actor,
     ballot: Ballot,
-    resident: Resident,
+    resident: Resident | None = None,
     choices: Any,
     note: str = "",
+    voter: BallotVoter | None = None,
 ) -> CastResult:
     """Enter a paper ballot. Two different staff members of the community both sign
-    for it; it has the same weight as an online vote and excludes one."""
+    for it; it has the same weight as an online vote and excludes one.
+
+    The voter is the signing ``resident``, or on an owners' ballot a roll entry
+    (``voter``) whose owners cannot vote online — an outside owner or the developer,
+    whose signed ballot the two staff members hold (the note names it)."""
     if not perms.can_enter_paper_vote(actor, ballot):
         raise PermissionDenied(_("您不能为这次投票录入纸质票。"))
     if second_staff is None or getattr(second_staff, "pk", None) == getattr(actor, "pk", None):
@@ -50,9 +56,25 @@ def paper_vote_record(
         raise PermissionDenied(_("第二位录入人不是本社区的工作人员。"), field="second_staff")
     _require_voting_window(ballot, timezone.now())
     picked = _clean_choices(ballot, choices)
-    voter = voter_for(ballot, resident)
-    if voter is None:
-        raise _not_eligible(ballot, resident)
+    if resident is not None:
+        voter = voter_for(ballot, resident)
+        if voter is None:
+            raise _not_eligible(ballot, resident)
+        refusal = co_owner_refusal(
+            ballot,
+            owner_count=voter.owner_count,
+            representative_id=voter.representative_id,
+            resident_id=resident.pk,
+        )
+        if refusal is not None:
+            raise refusal
+    elif voter is None or not ballot.uses_owner_roll or voter.ballot_id != ballot.pk:
+        raise ValidationFailed(_("请指定选民。"), field="resident")
+    elif not (note or "").strip():
+        raise ValidationFailed(
+            _("为非住户业主或建设单位录入纸质票时，请在备注中写明签署人和票据编号。"),
+            field="note",
+        )
     existing = Vote.objects.filter(community_id=ballot.community_id, voter=voter).first()
     if existing is not None:
         raise Conflict(

@@ -18,13 +18,14 @@ from linli.core.errors import (
 from linli.core.types import Actor
 from linli.core.writes import governed_write, lock_row, lock_rows
 from linli.voting import permissions as perms
-from linli.voting.models import Ballot, BallotVoter, ProxyGrant, Vote
+from linli.voting.models import Ballot, BallotCaster, BallotVoter, ProxyGrant, Vote
 from linli.voting.services._common import (
     HOUSEHOLD_ELIGIBILITY,
     _not_eligible,
     _recheck_open,
     _require_voting_window,
     _signed_in,
+    co_owner_refusal,
     voter_for,
     voter_tag,
 )
@@ -57,7 +58,36 @@ def proxy_grant(
     voter = voter_for(ballot, principal)
     if voter is None:
         raise _not_eligible(ballot, principal)
-    if ballot.eligibility in HOUSEHOLD_ELIGIBILITY and agent.household_id == principal.household_id:
+    if ballot.uses_owner_roll:
+        # Only who may cast the entry's vote can hand it on (a co-owned unit's
+        # representative under the representative rule); a co-owner who may cast it
+        # directly needs no proxy. Tenants and family members may hold one.
+        refusal = co_owner_refusal(
+            ballot,
+            owner_count=voter.owner_count,
+            representative_id=voter.representative_id,
+            resident_id=principal.pk,
+        )
+        if refusal is not None:
+            raise refusal
+        agent_casts = BallotCaster.objects.filter(
+            community_id=ballot.community_id, ballot=ballot, voter=voter, resident=agent
+        ).exists()
+        if agent_casts and (
+            co_owner_refusal(
+                ballot,
+                owner_count=voter.owner_count,
+                representative_id=voter.representative_id,
+                resident_id=agent.pk,
+            )
+            is None
+        ):
+            raise ValidationFailed(
+                _("受托人本身可以为该房屋投票，无需委托。"), code="self_proxy", field="agent"
+            )
+    elif (
+        ballot.eligibility in HOUSEHOLD_ELIGIBILITY and agent.household_id == principal.household_id
+    ):
         raise ValidationFailed(
             _("同户成员可以直接代表本户投票，无需委托。"), code="self_proxy", field="agent"
         )

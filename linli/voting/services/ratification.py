@@ -27,6 +27,7 @@ from linli.voting.services._common import (
     _signed_in,
     _vote_payload,
     _vote_write,
+    co_owner_refusal,
     voter_for,
 )
 
@@ -69,6 +70,14 @@ def ratification_record(
     voter = voter_for(ballot, resident)
     if voter is None:
         raise _not_eligible(ballot, resident)
+    refusal = co_owner_refusal(
+        ballot,
+        owner_count=voter.owner_count,
+        representative_id=voter.representative_id,
+        resident_id=resident.pk,
+    )
+    if refusal is not None:
+        raise refusal
     with _vote_write(actor, ballot, "voting.vote_ratified") as w:
         nonce, code, rhash = _new_receipt()
         vote = Vote(
