@@ -51,7 +51,10 @@ def _cid(obj: Any) -> int | None:
 
 
 def _grid_path(obj: Any) -> str | None:
+    """The grid of a subject (its own column) or of an alert (its household's building)."""
     grid = getattr(obj, "grid", None)
+    if grid is None and getattr(obj, "household_id", None) and not hasattr(obj, "resident_id"):
+        grid = obj.household.building.grid
     return getattr(grid, "path", None)
 
 

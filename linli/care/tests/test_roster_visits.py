@@ -187,11 +187,11 @@ def test_overdue_escalates_to_the_community_once(
     care: Care, django_capture_on_commit_callbacks: Any
 ) -> None:
     s = care.subject
-    late = s.next_due_at + timedelta(days=4)
-    assert selectors.due_state(s, now=s.next_due_at + timedelta(hours=1)) == "overdue"
-    tasks = selectors.tasks_for(
-        care.world.user("grid_worker"), now=s.next_due_at + timedelta(hours=1)
-    )
+    assert s.next_due_at is not None
+    due = s.next_due_at
+    late = due + timedelta(days=4)
+    assert selectors.due_state(s, now=due + timedelta(hours=1)) == "overdue"
+    tasks = selectors.tasks_for(care.world.user("grid_worker"), now=due + timedelta(hours=1))
     assert [x.pk for x in tasks.overdue] == [s.pk]
     care.world.user("secretary").phone = "13700000000"
     care.world.user("secretary").save()
