@@ -67,7 +67,9 @@ def resources_for(
         cond |= Q(owner_kind="partner", owner_org_id__in=orgs)
     qs = Resource.objects.filter(cond)
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(description__icontains=q) | Q(location__icontains=q))
+        qs = qs.filter(
+            Q(name__icontains=q) | Q(description__icontains=q) | Q(location__icontains=q)
+        )
     if kind:
         qs = qs.filter(kind=kind)
     if building_id:
@@ -161,6 +163,10 @@ class Day:
     free: list[tuple[datetime, datetime]] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
 
+    @property
+    def past_rows(self) -> int:
+        return sum(1 for r in self.rows if r.state == "past")
+
 
 def _mine(b: Booking, viewer: Any) -> bool:
     scope = scope_of(viewer)
@@ -195,9 +201,7 @@ def calendar_for(*, viewer: Any, resource: Resource, first: date, n_days: int = 
             hours=hours, day=d, open_on_holidays=resource.open_on_holidays, calendar=cal
         )
         holiday = d in cal.holidays
-        todays = [
-            b for b in bookings if b.starts_at.astimezone(LOCAL_TZ).date() == d
-        ]
+        todays = [b for b in bookings if b.starts_at.astimezone(LOCAL_TZ).date() == d]
         day = Day(d, closed=not intervals, holiday=holiday, intervals=intervals, bookings=todays)
         for o, c in intervals:
             cursor = o
@@ -247,14 +251,10 @@ def manage_queue(*, viewer: Any, community_id: int) -> dict[str, list[Booking]]:
             ).order_by("starts_at")[:100]
         ),
         "overdue": list(
-            base.filter(status=BookingStatus.CHECKED_OUT, ends_at__lt=now).order_by("ends_at")[
-                :100
-            ]
+            base.filter(status=BookingStatus.CHECKED_OUT, ends_at__lt=now).order_by("ends_at")[:100]
         ),
         "late": list(
-            base.filter(status=BookingStatus.CONFIRMED, ends_at__lt=now).order_by("starts_at")[
-                :100
-            ]
+            base.filter(status=BookingStatus.CONFIRMED, ends_at__lt=now).order_by("starts_at")[:100]
         ),
         "deposits": list(
             base.filter(deposit_state="held")
@@ -295,7 +295,7 @@ def utilisation_for(
     open minutes (opening hours on the working calendar), used minutes (bookings that
     were confirmed, picked up, returned or handed over, clipped to the opening hours),
     and the idle rate = open days without any use / open days. Suspended and retired
-    resources are left out."""
+    resources are left out; one listed during the period counts from its listing day."""
     if community_id not in community_ids(viewer, VIEW_ROLES) and community_id not in community_ids(
         viewer, MANAGER_ROLES
     ):
@@ -328,7 +328,9 @@ def utilisation_for(
         rows = by_res.get(r.pk, [])
         used = [(s, e) for s, e, st in rows if st in used_statuses]
         u = Utilisation(r, 0, 0, 0, 0, len(used), sum(1 for *_x, st in rows if st == "no_show"))
-        for d in days(first, last):
+        # A resource listed during the period is counted from the day it was listed.
+        listed = r.created_at.astimezone(LOCAL_TZ).date()
+        for d in days(max(first, listed), last):
             intervals = open_intervals(
                 hours=hours, day=d, open_on_holidays=r.open_on_holidays, calendar=cal
             )

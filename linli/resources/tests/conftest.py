@@ -68,9 +68,7 @@ def make_resource(world: Any) -> Callable[..., Any]:
         community = kw.pop("community", world.community)
         actor = kw.pop("actor", world.user("secretary"))
         owner = {k: kw.pop(k) for k in ("owner_kind", "owner_org", "owner_resident") if k in kw}
-        return services.resource_create(
-            actor=actor, community=community, spec=spec(**kw), **owner
-        )
+        return services.resource_create(actor=actor, community=community, spec=spec(**kw), **owner)
 
     return make
 

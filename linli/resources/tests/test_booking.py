@@ -98,7 +98,7 @@ def test_live_statuses_match_the_migration() -> None:
     from importlib import import_module
 
     mig = import_module("linli.resources.migrations.0002_no_double_booking")
-    assert mig.LIVE == "(" + ", ".join(f"'{s}'" for s in LIVE_STATUSES) + ")"
+    assert "(" + ", ".join(f"'{s}'" for s in LIVE_STATUSES) + ")" == mig.LIVE
 
 
 def test_idempotent_retry_returns_the_same_booking(world: Any, ladder: Any) -> None:
@@ -107,7 +107,14 @@ def test_idempotent_retry_returns_the_same_booking(world: Any, ladder: Any) -> N
     assert again.pk == a.pk
     assert Booking.objects.count() == 1
     with pytest.raises(Conflict):
-        book(world, ladder, at(TOMORROW, 12), at(TOMORROW, 13), who="neighbour", idempotency_key="k-1")
+        book(
+            world,
+            ladder,
+            at(TOMORROW, 12),
+            at(TOMORROW, 13),
+            who="neighbour",
+            idempotency_key="k-1",
+        )
 
 
 # --------------------------------------------------------------------------- rules
@@ -142,7 +149,9 @@ def test_past_and_too_far_ahead_refused(world: Any, ladder: Any) -> None:
     assert Booking.objects.count() == 0
 
 
-def test_holiday_closed_unless_open_on_holidays(world: Any, make_resource: Any, fixed_clock: Any) -> None:
+def test_holiday_closed_unless_open_on_holidays(
+    world: Any, make_resource: Any, fixed_clock: Any
+) -> None:
     CalendarDay.objects.create(date=TOMORROW, kind="holiday", name="测试假日")
     ladder = make_resource()
     with pytest.raises(ValidationFailed, match="法定节假日"):
@@ -200,7 +209,13 @@ def test_desk_books_for_a_resident_with_channel(world: Any, ladder: Any) -> None
     with pytest.raises(ValidationFailed, match="渠道"):
         book(world, ladder, at(TOMORROW, 10), at(TOMORROW, 11), who="grid_worker", resident=r)
     b = book(
-        world, ladder, at(TOMORROW, 10), at(TOMORROW, 11), who="grid_worker", resident=r, channel="phone"
+        world,
+        ladder,
+        at(TOMORROW, 10),
+        at(TOMORROW, 11),
+        who="grid_worker",
+        resident=r,
+        channel="phone",
     )
     assert b.resident_id == r.pk and b.channel == "phone"
     assert b.booked_by_id == world.user("grid_worker").pk
@@ -222,7 +237,9 @@ def test_desk_books_for_a_resident_with_channel(world: Any, ladder: Any) -> None
 # --------------------------------------------------------------------------- deposits
 
 
-def test_deposit_held_then_released_on_cancel(world: Any, make_resource: Any, fixed_clock: Any) -> None:
+def test_deposit_held_then_released_on_cancel(
+    world: Any, make_resource: Any, fixed_clock: Any
+) -> None:
     r = world.residents["resident"]
     give_points(r, 50)
     chair = make_resource(name="轮椅", deposit_points=20)
@@ -235,7 +252,9 @@ def test_deposit_held_then_released_on_cancel(world: Any, make_resource: Any, fi
     assert LedgerTransaction.objects.get(reverses=b.deposit_tx).kind == "reversal"
 
 
-def test_not_enough_points_for_deposit_refused(world: Any, make_resource: Any, fixed_clock: Any) -> None:
+def test_not_enough_points_for_deposit_refused(
+    world: Any, make_resource: Any, fixed_clock: Any
+) -> None:
     give_points(world.residents["resident"], 5)
     chair = make_resource(name="轮椅", deposit_points=20)
     before = counts()
@@ -278,7 +297,9 @@ def test_pick_up_and_return_with_photos_releases_deposit(
     assert b.deposit_state == "released" and balance(r) == 30
 
 
-def test_staff_return_in_good_order_releases_at_once(world: Any, make_resource: Any, fixed_clock: Any) -> None:
+def test_staff_return_in_good_order_releases_at_once(
+    world: Any, make_resource: Any, fixed_clock: Any
+) -> None:
     r = world.residents["resident"]
     give_points(r, 30)
     ladder = make_resource(deposit_points=10)
@@ -321,7 +342,9 @@ def test_no_show_forfeits_and_three_suspend_booking_rights(
     give_points(r, 100)
     ladder = make_resource(deposit_points=5)
     made = [
-        book(world, ladder, at(TOMORROW + timedelta(days=i), 9), at(TOMORROW + timedelta(days=i), 10))
+        book(
+            world, ladder, at(TOMORROW + timedelta(days=i), 9), at(TOMORROW + timedelta(days=i), 10)
+        )
         for i in range(3)
     ]
     with pytest.raises(InvalidTransition, match="30 分钟"):
@@ -415,7 +438,9 @@ def test_recurring_series_report_skips_holidays_and_conflicts(
     assert other.status == "confirmed"
 
 
-def test_series_beyond_max_duration_refused(world: Any, make_resource: Any, fixed_clock: Any) -> None:
+def test_series_beyond_max_duration_refused(
+    world: Any, make_resource: Any, fixed_clock: Any
+) -> None:
     room = make_resource(name="活动室", kind="venue", max_minutes=60)
     with pytest.raises(ValidationFailed, match="超过单次最长"):
         services.series_preview(
