@@ -217,6 +217,11 @@ class Household(BaseModel):
     def address(self) -> str:
         return str(self)
 
+    def address_with(self, building_name: str) -> str:
+        """The address when the building's name was read alongside (no extra query)."""
+        unit = f"{self.unit}单元" if self.unit else ""
+        return f"{building_name}{unit}{self.room}"
+
 
 class SpecialGroup(models.TextChoices):
     """Special-group tags. Some are sensitive (medical or financial) and need approval."""

@@ -42,6 +42,11 @@ class BallotForm(forms.Form):
     ratification_days = forms.IntegerField(
         label=_("事后追认期（天，0 为不接受）"), min_value=0, max_value=90, initial=0
     )
+    co_owner_rule = forms.ChoiceField(
+        label=_("共有房屋投票方式（业主投票）"),
+        choices=Ballot.CoOwnerRule.choices,
+        initial=Ballot.CoOwnerRule.REPRESENTATIVE,
+    )
 
     def clean_voter_resident_ids(self) -> list[int]:
         raw = self.cleaned_data.get("voter_resident_ids") or ""
@@ -68,14 +73,24 @@ class BallotForm(forms.Form):
             "secret": d["secret"],
             "allow_change": d["allow_change"],
             "ratification_days": d["ratification_days"] or 0,
+            "co_owner_rule": d["co_owner_rule"],
         }
 
 
 class PaperVoteForm(forms.Form):
-    resident = forms.CharField(label=_("选民（居民编号或手机号）"), max_length=20)
+    resident = forms.CharField(label=_("选民（居民编号或手机号）"), max_length=20, required=False)
+    entry = forms.IntegerField(
+        label=_("或：业主名册项编号（非住户业主、建设单位）"), required=False, min_value=1
+    )
     second_username = forms.CharField(label=_("第二位录入人账号"), max_length=150)
     second_password = forms.CharField(label=_("第二位录入人密码"), widget=forms.PasswordInput)
     note = forms.CharField(label=_("备注（纸质票编号等）"), max_length=200, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("resident") and not data.get("entry"):
+            raise forms.ValidationError(_("请填写选民，或业主名册项编号。"))
+        return data
 
 
 class ProxyForm(forms.Form):
@@ -89,3 +104,9 @@ class RatificationForm(forms.Form):
     mandate_text = forms.CharField(
         label=_("书面追认材料内容"), widget=forms.Textarea, max_length=2000
     )
+
+
+class RepresentativeForm(forms.Form):
+    voter = forms.IntegerField(min_value=1, widget=forms.HiddenInput)
+    resident = forms.IntegerField(label=_("代表"), min_value=1)
+    note = forms.CharField(label=_("共有人书面约定（协议编号、签署日期）"), max_length=200)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.scope import scope_of
 from linli.communities import display
-from linli.communities.models import Resident
+from linli.communities.models import Household, Resident
 from linli.core.audit import verify_events
 from linli.core.errors import NotFound, PermissionDenied
 from linli.core.models import AuditEvent
@@ -63,6 +63,14 @@ class VoterStatus:
     # privacy display helper; empty when the viewer cast it themself.
     cast_by_me: bool = False
     cast_by_name: str = ""
+    # Owners' ballots: the units this vote is for and their area; the entries to
+    # choose from when the viewer may cast several (e.g. a co-owned unit as well).
+    units: list[str] = field(default_factory=list)
+    area: Decimal | None = None
+    entries: list[tuple[int, str]] = field(default_factory=list)
+    # The existing vote cannot be changed from here (not allowed, or another
+    # co-owner cast it).
+    readonly: bool = False
 
 
 def voter_status(*, viewer: Any, ballot: Ballot) -> VoterStatus:
@@ -75,7 +83,37 @@ def voter_status(*, viewer: Any, ballot: Ballot) -> VoterStatus:
         .filter(community_id=ballot.community_id, ballot=ballot, agent=me, revoked_at__isnull=True)
         .order_by("pk")
     )
-    voter = voter_for(ballot, me)
+    entries: list[tuple[int, str]] = []
+    if ballot.uses_owner_roll:
+        from linli.voting.models import BallotVoterUnit
+        from linli.voting.services import co_owner_refusal, voters_for
+
+        mine = voters_for(ballot, me)
+        if len(mine) > 1:
+            labels: dict[int, list[str]] = {}
+            for vid, b_name, unit, room in (
+                BallotVoterUnit.objects.filter(community_id=ballot.community_id, voter__in=mine)
+                .order_by("household_id")
+                .values_list(
+                    "voter_id", "household__building__name", "household__unit", "household__room"
+                )
+            ):
+                labels.setdefault(vid, []).append(
+                    Household(unit=unit, room=room).address_with(b_name)
+                )
+            entries = [(v.pk, "、".join(labels.get(v.pk, []))) for v in mine]
+        voter = mine[0] if mine else None
+        if voter is not None:
+            refusal = co_owner_refusal(
+                ballot,
+                owner_count=voter.owner_count,
+                representative_id=voter.representative_id,
+                resident_id=me.pk,
+            )
+            if refusal is not None and len(mine) == 1:
+                return VoterStatus(eligible=False, reason=str(refusal.message), proxies_held=held)
+    else:
+        voter = voter_for(ballot, me)
     if voter is None:
         from linli.voting.services import _not_eligible
 
@@ -98,8 +136,25 @@ def voter_status(*, viewer: Any, ballot: Ballot) -> VoterStatus:
                 .first()
             )
             cast_by_name = display.display_name(caster, viewer=viewer) if caster else ""
+    units: list[str] = []
+    if ballot.uses_owner_roll and not entries:
+        from linli.voting.models import BallotVoterUnit
+
+        units = [
+            Household(unit=u, room=r).address_with(bn)
+            for bn, u, r in BallotVoterUnit.objects.filter(
+                community_id=ballot.community_id, voter=voter
+            )
+            .order_by("household_id")
+            .values_list("household__building__name", "household__unit", "household__room")
+        ]
+    co_owner_cast = ballot.uses_owner_roll and vote is not None and not cast_by_me
     return VoterStatus(
         eligible=True,
+        units=units,
+        area=voter.area_m2 if ballot.uses_owner_roll else None,
+        entries=entries,
+        readonly=vote is not None and (not ballot.allow_change or co_owner_cast),
         cast_by_me=cast_by_me,
         cast_by_name=cast_by_name,
         vote=vote,
@@ -465,3 +520,96 @@ def tally_verify(*, viewer: Any, ballot: Ballot) -> TallyVerification:
     if brk is not None:
         diffs.append(f"audit log: {brk}")
     return TallyVerification(not diffs, rec.events, live, replayed, diffs)
+
+
+# --------------------------------------------------------------------------- owners' roll
+
+
+@dataclass(frozen=True)
+class RollRow:
+    """One owner on an owners' roll, as the roll page lists it."""
+
+    voter_id: int
+    # (name, is a person — masked on the page; a developer's name is not) — empty for
+    # an owner-occupied unit without a recorded owner.
+    owners: list[tuple[str, bool]]
+    units: list[str]  # addresses
+    area: Decimal
+    owner_count: int
+    developer_held: bool
+    legacy: bool
+    representative: str  # name of the recorded representative (co-owned units)
+    casters: list[tuple[int, str]]  # (resident id, name) who may cast online
+    online: bool  # someone can cast it online (else: paper, entered by staff)
+
+
+def owners_roll_rows(*, viewer: Any, ballot: Ballot) -> list[RollRow]:
+    """The frozen owners' roll with names and units (organisers and watchers only).
+    Five reads whatever the size: entries, units, casters, and the owners' names."""
+    from linli.communities.models import Household, Organisation, OutsideOwner
+    from linli.voting.models import BallotCaster, BallotVoter, BallotVoterUnit
+
+    if not perms.can_view_roll(viewer, ballot) or not ballot.uses_owner_roll:
+        raise NotFound()
+    cid = ballot.community_id
+    entries = list(BallotVoter.objects.filter(community_id=cid, ballot=ballot).order_by("pk"))
+    units: dict[int, list[str]] = {}
+    for vid, b_name, unit, room in (
+        BallotVoterUnit.objects.filter(community_id=cid, ballot=ballot)
+        .order_by("household__building__name", "household__unit", "household__room")
+        .values_list("voter_id", "household__building__name", "household__unit", "household__room")
+    ):
+        units.setdefault(vid, []).append(Household(unit=unit, room=room).address_with(b_name))
+    names: dict[int, str] = {}
+    casters: dict[int, list[tuple[int, str]]] = {}
+    for vid, rid, name in BallotCaster.objects.filter(community_id=cid, ballot=ballot).values_list(
+        "voter_id", "resident_id", "resident__name"
+    ):
+        names[rid] = name
+        casters.setdefault(vid, []).append((rid, name))
+    keys = [k for e in entries for k in e.owner_key.split(":")[0].split("+")]
+    r_ids = {int(k[1:]) for k in keys if k.startswith("r")} - set(names)
+    o_ids = {int(k[1:]) for k in keys if k.startswith("o")}
+    d_ids = {int(k[1:]) for k in keys if k.startswith("d")}
+    label: dict[str, str] = {f"r{i}": n for i, n in names.items()}
+    if r_ids:
+        label |= {
+            f"r{i}": n for i, n in Resident.objects.filter(pk__in=r_ids).values_list("pk", "name")
+        }
+    if o_ids:
+        label |= {
+            f"o{i}": n
+            for i, n in OutsideOwner.objects.filter(pk__in=o_ids).values_list("pk", "name")
+        }
+    if d_ids:
+        label |= {
+            f"d{i}": n
+            for i, n in Organisation.objects.filter(pk__in=d_ids).values_list("pk", "name")
+        }
+    rows = []
+    for e in entries:
+        legacy = e.owner_key.startswith("h")
+        owners = (
+            []
+            if legacy
+            else [
+                (label.get(k, k), not k.startswith("d"))
+                for k in e.owner_key.split(":")[0].split("+")
+            ]
+        )
+        cs = casters.get(e.pk, [])
+        rows.append(
+            RollRow(
+                voter_id=e.pk,
+                owners=owners,
+                units=units.get(e.pk, []),
+                area=e.area_m2,
+                owner_count=e.owner_count,
+                developer_held=e.developer_held,
+                legacy=legacy,
+                representative=names.get(e.representative_id, "") if e.representative_id else "",
+                casters=cs,
+                online=bool(cs),
+            )
+        )
+    return rows

@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/vote/", views.vote, name="vote"),
     path("<int:pk>/receipt/", views.receipt, name="receipt"),
     path("<int:pk>/result/", views.result, name="result"),
+    path("<int:pk>/roll/", views.roll, name="roll"),
     path("<int:pk>/receipts.txt", views.receipts_txt, name="receipts_txt"),
     path("<int:pk>/verify/", views.verify, name="verify"),
     path("<int:pk>/open/", views.ballot_open, name="ballot_open"),

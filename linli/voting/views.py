@@ -22,13 +22,20 @@ from linli.communities.selectors import communities_for
 from linli.core.errors import Conflict, DomainError, NotFound, ValidationFailed
 from linli.voting import permissions as perms
 from linli.voting import services
-from linli.voting.forms import BallotForm, PaperVoteForm, ProxyForm, RatificationForm
-from linli.voting.models import Ballot, ProxyGrant
+from linli.voting.forms import (
+    BallotForm,
+    PaperVoteForm,
+    ProxyForm,
+    RatificationForm,
+    RepresentativeForm,
+)
+from linli.voting.models import Ballot, BallotVoter, ProxyGrant
 from linli.voting.selectors import (
     ballot_get_for,
     ballot_list_for,
     ballot_result,
     counted_receipt_hashes,
+    owners_roll_rows,
     receipt_check,
     tally_verify,
     voter_status,
@@ -118,6 +125,9 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
             choices=_choices_from(request),
             idempotency_key=request.POST.get("idem", "")[:64] or None,
             on_behalf_of=on_behalf,
+            voter_id=int(request.POST["voter"])
+            if request.POST.get("voter", "").isdigit()
+            else None,
         )
     except DomainError as exc:
         messages.error(request, str(exc.message))
@@ -147,7 +157,58 @@ def result(request: HttpRequest, pk: int) -> HttpResponse:
     res = ballot_result(viewer=request.user, ballot=ballot)
     total = res.participants or 1
     rows = [(o, o.count * 100 // total) for o in res.options]
-    return render(request, "voting/result.html", {"b": ballot, "r": res, "rows": rows})
+    return render(
+        request,
+        "voting/result.html",
+        {
+            "b": ballot,
+            "r": res,
+            "rows": rows,
+            "can_roll": ballot.eligible_units > 0 and perms.can_view_roll(request.user, ballot),
+        },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def roll(request: HttpRequest, pk: int) -> HttpResponse:
+    """The owners' roll frozen at opening: owners with their units and area, how they
+    are counted; organisers record a co-owned unit's representative here."""
+    ballot = ballot_get_for(viewer=request.user, pk=pk)
+    if request.method == "POST":
+        form = RepresentativeForm(request.POST)
+        try:
+            if not form.is_valid():
+                raise ValidationFailed(_("请选择代表并填写书面约定。"))
+            d = form.cleaned_data
+            entry = BallotVoter.objects.filter(
+                community_id=ballot.community_id, ballot=ballot, pk=d["voter"]
+            ).first()
+            rep = Resident.objects.filter(
+                community_id=ballot.community_id, pk=d["resident"]
+            ).first()
+            if entry is None or rep is None:
+                raise NotFound()
+            services.representative_set(
+                actor=request.user, ballot=ballot, voter=entry, resident=rep, note=d["note"]
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("共有人代表已登记。"))
+        return redirect("voting:roll", pk=ballot.pk)
+    rows = owners_roll_rows(viewer=request.user, ballot=ballot)
+    return render(
+        request,
+        "voting/roll.html",
+        {
+            "b": ballot,
+            "rows": rows,
+            "can_set_rep": perms.can_set_representative(request.user, ballot)
+            and ballot.co_owner_rule == Ballot.CoOwnerRule.REPRESENTATIVE,
+            "can_paper": perms.can_enter_paper_vote(request.user, ballot),
+        },
+    )
 
 
 @login_required
@@ -250,7 +311,8 @@ def ballot_open(request: HttpRequest, pk: int) -> HttpResponse:
         "voting/open_confirm.html",
         {
             "b": ballot,
-            "roll_count": services.roll_preview_count(ballot),
+            "roll_count": (preview := services.roll_preview(ballot)).count,
+            "preview": preview,
             "token": signer.sign(f"{ballot.pk}:{request.user.pk}:{secrets.token_hex(8)}"),
         },
     )
@@ -279,7 +341,7 @@ def paper_vote(request: HttpRequest, pk: int) -> HttpResponse:
     ballot = ballot_get_for(viewer=request.user, pk=pk)
     if not perms.manages_ballot(request.user, ballot):
         raise NotFound()
-    form = PaperVoteForm(request.POST or None)
+    form = PaperVoteForm(request.POST or None, initial={"entry": request.GET.get("entry", "")})
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         # The second staff member confirms in person with their own password.
@@ -287,19 +349,34 @@ def paper_vote(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             if second is None:
                 raise ValidationFailed(_("第二位录入人账号或密码不正确。"))
-            resident = _resident_in(ballot, d["resident"])
+            resident: Resident | None = None
+            entry: BallotVoter | None = None
+            if d["entry"]:
+                # An owners' roll entry nobody can cast online (outside owner,
+                # developer): the staff hold its signed paper ballot.
+                entry = BallotVoter.objects.filter(
+                    community_id=ballot.community_id, ballot=ballot, pk=d["entry"]
+                ).first()
+                if entry is None:
+                    raise ValidationFailed(_("名册中没有这一项。"))
+            else:
+                resident = _resident_in(ballot, d["resident"])
             services.paper_vote_record(
                 actor=request.user,
                 second_staff=second,
                 ballot=ballot,
                 resident=resident,
+                voter=entry,
                 choices=_choices_from(request),
                 note=d["note"],
             )
         except DomainError as exc:
             form.add_error(None, str(exc.message))
         else:
-            messages.success(request, _("纸质票已录入：%(n)s") % {"n": resident.name})
+            who = (
+                resident.name if resident is not None else _("名册第 %(n)s 项") % {"n": d["entry"]}
+            )
+            messages.success(request, _("纸质票已录入：%(n)s") % {"n": who})
             return redirect("voting:paper_vote", pk=ballot.pk)
     return render(
         request,
