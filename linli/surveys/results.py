@@ -9,7 +9,6 @@ tests hold the two against each other.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -76,8 +75,12 @@ class QuestionResult:
         return None
 
     @property
-    def chart_json(self) -> str:
-        return json.dumps(self.chart, ensure_ascii=False)
+    def dom_id(self) -> str:
+        return f"chart-{self.question.code}"
+
+    @property
+    def grid_pairs(self) -> list[tuple[str, list[int]]]:
+        return list(zip(self.grid_rows, self.grid, strict=False))
 
 
 def option_labels(q: Question, building_names: dict[int, str]) -> dict[int, str]:
@@ -199,10 +202,6 @@ class CrossTab:
             ],
             "percent": True,
         }
-
-    @property
-    def chart_json(self) -> str:
-        return json.dumps(self.chart, ensure_ascii=False)
 
 
 def crosstab(survey: Survey, question: Question, *, by: str) -> CrossTab:

@@ -121,7 +121,9 @@ def export_rows(
                     else "",
                 )
             )
-        logic: dict[str, Any] = {}
+        # Always written (with its version), so the import knows the row came from
+        # Linli and takes the logic from here rather than from ``relevant``.
+        logic: dict[str, Any] = {"v": 1}
         for key in ("condition", "min_choices", "max_choices", "min_value", "max_value"):
             if getattr(q, key) not in (None, [], {}):
                 logic[key] = getattr(q, key)
@@ -135,7 +137,7 @@ def export_rows(
             "hint": q.help,
             "required": "yes" if q.required else "no",
             "relevant": _relevance(q, i, questions, kinds),
-            "linli_logic": json.dumps(logic, ensure_ascii=False) if logic else "",
+            "linli_logic": json.dumps(logic, ensure_ascii=False),
         }
         if q.kind in ("single", "multiple", "ranking"):
             lst = f"{q.code}_opts"
@@ -290,14 +292,10 @@ def import_xlsform(data: bytes) -> tuple[str, list[QuestionSpec], list[dict[str,
         required = str(r.get("required") or "").lower() in ("yes", "true", "true()")
         code = str(r.get("name") or "")
         label = str(r.get("label") or "")
-        if "condition" in logic or not logic:
-            cond = (
-                logic.get("condition")
-                if logic
-                else _parse_relevant(str(r.get("relevant") or ""), where)
-            )
+        if logic:
+            cond = logic.get("condition")
         else:
-            cond = None
+            cond = _parse_relevant(str(r.get("relevant") or ""), where)
         base: dict[str, Any] = {
             "code": code,
             "text": label,
