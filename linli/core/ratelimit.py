@@ -68,6 +68,8 @@ LIMITS: dict[str, dict[str, Limit]] = {
         "user": Limit(per_minute=10, per_day=200),
         "ip": Limit(per_minute=30, per_day=2_000),
     },
+    # Staff entering a stack of paper questionnaires (代录): a busy desk, not a flood.
+    "surveys.answer_for": {"user": Limit(per_minute=60, per_day=2_000)},
     # 微心愿: posting a wish and claiming one.
     "surveys.wish": {"user": Limit(per_minute=3, per_day=20)},
     "surveys.wish_claim": {"user": Limit(per_minute=10, per_day=100)},
