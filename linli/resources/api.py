@@ -272,6 +272,7 @@ def resource_create(request: HttpRequest, body: ResourceIn) -> Status[ResourceOu
 
     scope = scope_of(request.user)
     owner_resident = None
+    community: OrgUnit | None
     if body.owner_kind == "resident":
         owner_resident = Resident.objects.filter(pk=scope.resident_id or 0).first()
         if owner_resident is None:
@@ -279,8 +280,8 @@ def resource_create(request: HttpRequest, body: ResourceIn) -> Status[ResourceOu
         community = owner_resident.community
     else:
         community = OrgUnit.objects.filter(pk=body.community_id or 0, kind="community").first()
-        if community is None:
-            raise NotFound()
+    if community is None:
+        raise NotFound()
     org = Organisation.objects.filter(pk=body.owner_org_id).first() if body.owner_org_id else None
     r = services.resource_create(
         actor=request.user,

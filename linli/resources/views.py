@@ -494,7 +494,9 @@ def resource_new(request: HttpRequest) -> HttpResponse:
             owner_kind = OwnerKind.RESIDENT if mine else request.POST.get("owner_kind", "")
             org = None
             if owner_kind == OwnerKind.PARTNER:
-                org = Organisation.objects.filter(pk=int_or_none(post.get("owner_org"))).first()
+                org = Organisation.objects.filter(
+                    pk=int_or_none(post.get("owner_org")) or 0
+                ).first()
             holder["r"] = services.resource_create(
                 actor=request.user,
                 community=community,

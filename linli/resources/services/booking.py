@@ -2,13 +2,18 @@
 the booking's life (approve, reject, cancel, pick up, return, hand over, no-show) and
 its deposit.
 
-No double booking: inside the write's transaction the service looks for a live booking
-of the resource overlapping ``[start, end)`` and refuses with the clashing times; the
-database refuses it too (exclusion constraint on PostgreSQL, trigger on SQLite — see
-migration 0002), which is what decides between two people booking the same slot at the
-same moment on PostgreSQL: the second insert waits for the first to commit and then
-fails, and :func:`_overlap_refusal` turns that into the same clear message. Nothing
-of the losing request is kept (its deposit hold is rolled back with it).
+No double booking: the database refuses two live bookings of a resource whose
+``[start, end)`` overlap (exclusion constraint on PostgreSQL, trigger on SQLite — see
+migration 0002); that is the guarantee, whatever writes the table. The service first
+takes the resource's row lock (``FOR NO KEY UPDATE``), so bookings of one resource are
+made one after the other, then looks for a live overlapping booking and refuses with
+the clashing times. The lock is not what makes it correct but what keeps it fast and
+clean under contention: two overlapping INSERTs checking the exclusion constraint at the
+same moment each wait for the other, and PostgreSQL breaks that deadlock only after
+``deadlock_timeout``; and the lock fixes the order resource → ledger accounts for the
+deposit. Should an overlap still reach the constraint, :func:`_overlap_refusal` turns
+it into the same clear message. Nothing of a refused request is kept (its deposit hold
+is rolled back with it).
 """
 
 from __future__ import annotations
@@ -224,6 +229,19 @@ def _party(*, actor: Actor, resource: Resource, resident: Resident | None, chann
     return Party(None, getattr(actor, "pk", None), resource.community_id, Channel.SELF)
 
 
+def _lock_resource(resource: Resource) -> None:
+    """Serialise bookings of one resource (see the module docstring) and re-check, on
+    the locked row, that it still takes bookings."""
+    status = (
+        Resource.objects.select_for_update(no_key=True)
+        .filter(pk=resource.pk, community_id=resource.community_id)
+        .values_list("status", flat=True)
+        .first()
+    )
+    if status != ResourceStatus.ACTIVE:
+        raise Conflict(_("此资源已暂停预约或已下架。"), code="not_active")
+
+
 def _needs_approval(resource: Resource, party: Party) -> bool:
     if resource.approval_required:
         return True
@@ -328,6 +346,7 @@ def booking_create(
         with governed_write(
             actor=actor, action="resources.booking_created", community_id=resource.community_id
         ) as w:
+            _lock_resource(resource)
             if _live_booking_of_gift(resource):
                 raise Conflict(_("这件物品已有人申请，请留意其他闲置物品。"), code="taken")
             booking = _insert(
@@ -545,6 +564,7 @@ def series_create(
         with governed_write(
             actor=actor, action="resources.series_created", community_id=resource.community_id
         ) as w:
+            _lock_resource(resource)
             report = series_report(
                 resource=resource,
                 first_date=first_date,

@@ -26,8 +26,8 @@ def test_resident_finds_books_picks_up_and_returns(
     world: Any, ladder: Any, fixed_clock: Any
 ) -> None:
     c = client_for(world, "resident")
-    page = c.get("/resources/?q=梯")
-    assert page.status_code == 200 and "人字梯" in page.content.decode()
+    listing = c.get("/resources/?q=梯")
+    assert listing.status_code == 200 and "人字梯" in listing.content.decode()
     day = c.get(f"/resources/{ladder.pk}/?date={TOMORROW:%Y-%m-%d}")
     html = day.content.decode()
     assert "空闲 · 预约" in html and 'name="idempotency_key"' in html
