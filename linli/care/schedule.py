@@ -14,6 +14,8 @@ Due date (``next_due``), from the subject's tier, in Beijing local time:
   last day; once made, the end of the next period.
 * A major event declared after the last visit makes a high-risk resident due within
   ``event_visit_hours`` of the declaration, if that is sooner.
+* Someone new on the roster, never visited, is due no sooner than
+  ``high_interval_days`` after enrolment.
 
 State (``due_state``): ``ok``; ``soon`` (due within 2 days); ``overdue`` (past due);
 ``escalated`` (overdue for more than ``grace_days``: the sweep tells the community).
@@ -81,6 +83,25 @@ def next_due(
 ) -> datetime:
     """When the next home visit is due. ``visits`` are the home-visit times (any
     order); ``events`` the declaration times of major events in the community."""
+    due = _plan_due(
+        tier=tier, plan=plan, enrolled_at=enrolled_at, visits=visits, events=events, now=now
+    )
+    if not visits:
+        # Newly on the roster: the first home visit within a week of enrolment, never
+        # already overdue on the day someone is added.
+        due = max(due, enrolled_at + timedelta(days=plan.high_interval_days))
+    return due
+
+
+def _plan_due(
+    *,
+    tier: str,
+    plan: Plan,
+    enrolled_at: datetime,
+    visits: list[datetime],
+    events: list[datetime] | None,
+    now: datetime,
+) -> datetime:
     tz = _tz()
     last = max(visits) if visits else None
     if tier == "high":

@@ -1,0 +1,115 @@
+"""On a 360 px phone, without JavaScript: an alert arrives (signed SOS through the
+ingest endpoint) → the grid worker sees it on top of the task list, acknowledges,
+resolves with an outcome. Screenshots go to /tmp/shots/care/."""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from linli.care import services
+from linli.care.models import Alert
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path("/tmp/shots/care")  # noqa: S108 - screenshots for a person to look at
+APPEND_ONLY = [("core_auditevent", "core", "0002_audit_append_only")]
+
+
+@pytest.fixture
+def allow_flush(live_server: Any) -> Iterator[None]:
+    yield
+    if connection.vendor != "sqlite":
+        return
+    from importlib import import_module
+
+    with connection.cursor() as cur:
+        for table, app, migration in APPEND_ONLY:
+            module = import_module(f"linli.{app}.migrations.{migration}")
+            for sql in module.SQLITE_DOWN:
+                cur.execute(sql)
+            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table name
+            for sql in module.SQLITE_UP:
+                cur.execute(sql)
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    ctx = chromium.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
+    )
+    yield ctx.new_page()
+    ctx.close()
+
+
+def _login(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "pw-Linli-2026")
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+
+
+def _shot(page: Any, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
+    care: Any, live_server: Any, allow_flush: None, page: Any
+) -> None:
+    # The SOS button presses: a signed request to the live endpoint.
+    body = json.dumps(
+        {"readings": [{"device": "SOS-101", "at": datetime.now(UTC).isoformat(), "kind": "sos"}]}
+    ).encode()
+    ts = str(int(datetime.now(UTC).timestamp()))
+    req = urllib.request.Request(  # noqa: S310 - the test's own http server
+        f"{live_server.url}/api/v1/care/ingest",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Device": "SOS-101",
+            "X-Timestamp": ts,
+            "X-Signature": services.sign(care.sos_secret, ts, body),
+        },
+    )
+    with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - the test's own server
+        assert json.loads(resp.read())["alerts"]
+    alert = Alert.objects.get(rule="sos")
+
+    _login(page, live_server.url, "grid_worker")
+    page.goto(f"{live_server.url}/care/")
+    card = page.locator(f"#alert-{alert.pk}")
+    assert card.is_visible() and "一键呼救" in card.inner_text()
+    _shot(page, "01-task-list-alert")
+    with page.expect_navigation():
+        card.get_by_role("button", name="我已收到，马上处理").click()
+    assert "已确认响应" in page.content()
+    page.goto(f"{live_server.url}/care/alerts/{alert.pk}/")
+    assert "已响应" in page.locator("#alert-status").inner_text()
+    page.get_by_label("已上门，一切正常").check()
+    page.fill("#note", "老人误按，已上门确认")
+    _shot(page, "02-alert-resolve")
+    with page.expect_navigation():
+        page.click("#resolve")
+    assert "已处置" in page.locator("#alert-status").inner_text()
+    alert.refresh_from_db()
+    assert alert.status == "resolved" and alert.outcome == "fine"
+    assert alert.acknowledged_by == care.world.user("grid_worker")
+    # The visit form fits and works without JavaScript too.
+    page.goto(f"{live_server.url}/care/s/{care.subject.pk}/visit/")
+    page.get_by_label("见到了").check()
+    page.get_by_label("饮食正常").check()
+    _shot(page, "03-visit-form")
+    with page.expect_navigation():
+        page.get_by_role("button", name="提交").click()
+    assert "走访已登记" in page.content()
+    _shot(page, "04-visit-done")
