@@ -3,6 +3,7 @@ page, 404 for outsiders, and the one-step 转为调解案件 from a 邻里纠纷
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -94,7 +95,7 @@ def test_mediator_page_flow(mw: Any) -> None:
         },
     )
     assert "履行期限" in resp.content.decode() and not Agreement.objects.exists()
-    deadline = (timezone.localdate() + timezone.timedelta(days=7)).isoformat()
+    deadline = (timezone.localdate() + timedelta(days=7)).isoformat()
     resp = c.post(
         f"/mediation/{pk}/agreement/",
         {
