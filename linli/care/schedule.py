@@ -83,13 +83,16 @@ def next_due(
 ) -> datetime:
     """When the next home visit is due. ``visits`` are the home-visit times (any
     order); ``events`` the declaration times of major events in the community."""
-    due = _plan_due(
-        tier=tier, plan=plan, enrolled_at=enrolled_at, visits=visits, events=events, now=now
-    )
+    due = _plan_due(tier=tier, plan=plan, enrolled_at=enrolled_at, visits=visits, now=now)
     if not visits:
         # Newly on the roster: the first home visit within a week of enrolment, never
         # already overdue on the day someone is added.
         due = max(due, enrolled_at + timedelta(days=plan.high_interval_days))
+    if tier == "high":
+        last = max(visits) if visits else None
+        later_events = [e for e in events or [] if last is None or e > last]
+        if later_events:
+            due = min(due, min(later_events) + timedelta(hours=plan.event_visit_hours))
     return due
 
 
@@ -99,18 +102,12 @@ def _plan_due(
     plan: Plan,
     enrolled_at: datetime,
     visits: list[datetime],
-    events: list[datetime] | None,
     now: datetime,
 ) -> datetime:
     tz = _tz()
     last = max(visits) if visits else None
     if tier == "high":
-        base = last or enrolled_at
-        due = base + timedelta(days=plan.high_interval_days)
-        later_events = [e for e in events or [] if last is None or e > last]
-        if later_events:
-            due = min(due, min(later_events) + timedelta(hours=plan.event_visit_hours))
-        return due
+        return (last or enrolled_at) + timedelta(days=plan.high_interval_days)
     today = now.astimezone(tz).date()
     if tier == "alone":
         parts = max(1, plan.alone_visits_per_month)

@@ -24,7 +24,7 @@ LADDER = {"grid_worker", "neighbour", "worker", "secretary", "street_officer", "
 # Who may know the alert exists: the ladder plus the care team reading (same thing here).
 SEES = LADDER
 
-EXPECTED = {
+EXPECTED: dict[str, dict[str, set[str]]] = {
     # state → action → who may
     "open": {"acknowledge": LADDER, "resolve": LADDER, "release": set()},
     "acknowledged": {"acknowledge": set(), "resolve": LADDER, "release": set()},
@@ -69,7 +69,7 @@ def test_visibility_of_the_alert(care: Care) -> None:
         assert sees_alert(care.world.user(who), alert) == (who in SEES), who
 
 
-ROSTER = {
+ROSTER: dict[str, set[str]] = {
     # permission → who holds it for 张三 (grid 1 of 阳光社区)
     "care.view_subject": {
         "grid_worker",
