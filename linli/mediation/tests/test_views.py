@@ -220,5 +220,7 @@ def test_roster_and_stats_pages(mw: Any) -> None:
 
 def test_english(mw: Any) -> None:
     c = client_for(mw.user("grid_worker"))
-    resp = c.get(f"/mediation/{mw.case.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    resp = c.get(f"/mediation/{mw.case.pk}/?lang=en", HTTP_ACCEPT_LANGUAGE="en")
+    html = resp.content.decode()
     assert resp.status_code == 200
+    assert "Record a session" in html and "Leak between floors" in html
