@@ -1,8 +1,15 @@
+"""Roster import (with the owners' merge preview), template and export pages."""
+
 from __future__ import annotations
+
+import io
+import secrets
+from typing import Any
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -36,25 +43,77 @@ class ImportForm(forms.Form):
             field.widget = forms.HiddenInput()
 
 
+# A file whose owners will be merged waits here between the preview and the
+# confirmation (no JavaScript, and a file input cannot be pre-filled).
+_PREVIEW_TTL = 15 * 60
+
+
+def _preview_key(user_pk: Any, token: str) -> str:
+    return f"roster-preview:{user_pk}:{token}"
+
+
+def _confirm(request: HttpRequest) -> tuple[Any, Any, str, str]:
+    """The file held for this user's confirmation: (result, community, token, error)."""
+    token = request.POST.get("token", "")
+    held = cache.get(_preview_key(request.user.pk, token)) if token.isalnum() else None
+    if held is None:
+        return None, None, "", _("预览已过期，请重新上传文件。")
+    community = communities_for(viewer=request.user).filter(pk=held["community"]).first()
+    if community is None:
+        raise NotFound()
+    result = roster_service.roster_import(
+        actor=request.user,
+        community=community,
+        upload=io.BytesIO(held["data"]),
+        filename=held["filename"],
+        confirm_merges=True,
+    )
+    cache.delete(_preview_key(request.user.pk, token))
+    return result, community, token, ""
+
+
 @login_required
 def roster_import(request: HttpRequest) -> HttpResponse:
     if not scope_of(request.user).has_role(*ROSTER_EDIT_ROLES):
         raise NotFound()
-    form = ImportForm(request.POST or None, request.FILES or None, viewer=request.user)
+    confirming = request.method == "POST" and request.POST.get("confirm") == "1"
+    form = ImportForm(
+        None if confirming else (request.POST or None),
+        None if confirming else (request.FILES or None),
+        viewer=request.user,
+    )
     result = None
     error = None
-    if request.method == "POST" and form.is_valid():
+    token = ""
+    if confirming:
+        try:
+            result, _community, token, error = _confirm(request)
+        except DomainError as exc:
+            error = exc.message
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
+            data = upload.read()
             result = roster_service.roster_import(
                 actor=request.user,
                 community=form.cleaned_data["community"],
-                upload=upload,
+                upload=io.BytesIO(data),
                 filename=upload.name or "",
             )
+            if result.needs_confirmation:
+                token = secrets.token_hex(12)
+                cache.set(
+                    _preview_key(request.user.pk, token),
+                    {
+                        "data": data,
+                        "filename": upload.name or "",
+                        "community": form.cleaned_data["community"].pk,
+                    },
+                    _PREVIEW_TTL,
+                )
         except DomainError as exc:
             error = exc.message
-        if result is not None and not result.errors:
+        if result is not None and not result.errors and not result.needs_confirmation:
             messages.success(
                 request,
                 _("导入成功：新增居民 %(r)d 人、住户 %(h)d 户、楼栋 %(b)d 栋。")
@@ -64,7 +123,37 @@ def roster_import(request: HttpRequest) -> HttpResponse:
                     "b": result.buildings_created,
                 },
             )
+            if result.ownerships_created:
+                messages.success(
+                    request,
+                    _("登记产权 %(o)d 条（非住户业主 %(x)d 人，合并业主 %(m)d 人）。")
+                    % {
+                        "o": result.ownerships_created,
+                        "x": result.outside_owners_created,
+                        "m": len(result.merges),
+                    },
+                )
             return redirect("communities:roster_import")
+    if confirming and result is not None and not result.errors and not error:
+        messages.success(
+            request,
+            _("导入成功：新增居民 %(r)d 人、住户 %(h)d 户、楼栋 %(b)d 栋。")
+            % {
+                "r": result.residents_created,
+                "h": result.households_created,
+                "b": result.buildings_created,
+            },
+        )
+        messages.success(
+            request,
+            _("登记产权 %(o)d 条（非住户业主 %(x)d 人，合并业主 %(m)d 人）。")
+            % {
+                "o": result.ownerships_created,
+                "x": result.outside_owners_created,
+                "m": len(result.merges),
+            },
+        )
+        return redirect("communities:roster_import")
     status = (
         400
         if (
@@ -83,6 +172,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
             "error": error,
             "columns": [h for _k, h, _e in COLUMNS],
             "allowed": roster_service.allowed_values(),
+            "token": token,
         },
         status=status,
     )
