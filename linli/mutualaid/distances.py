@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db import transaction
 
 from linli.communities.models import Building, OrgUnit
@@ -25,6 +26,7 @@ EARTH_RADIUS_M = 6_371_000
 DETOUR = 1.25
 # How many of the nearest buildings a provider is told to search first.
 NEAR_COUNT = 40
+STREET_CACHE_SECONDS = 300
 
 
 def walking_metres(lat1: float, lng1: float, lat2: float, lng2: float) -> int:
@@ -42,11 +44,20 @@ def street_of(community_id: int) -> int | None:
 
 
 def street_community_ids(street_id: int | None, community_id: int) -> list[int]:
+    """The communities of a street. Ranking asks for every need; the answer changes
+    only when communities are created, so it is cached for a few minutes."""
     if street_id is None:
         return [community_id]
-    return list(
-        OrgUnit.objects.filter(parent_id=street_id, kind="community").values_list("pk", flat=True)
-    )
+    key = f"mutualaid:street-communities:{street_id}"
+    ids = cache.get(key)
+    if ids is None:
+        ids = list(
+            OrgUnit.objects.filter(parent_id=street_id, kind="community").values_list(
+                "pk", flat=True
+            )
+        )
+        cache.set(key, ids, STREET_CACHE_SECONDS)
+    return list(ids)
 
 
 def refresh_street(street_id: int) -> int:
@@ -73,18 +84,35 @@ def refresh_street(street_id: int) -> int:
     with transaction.atomic():
         BuildingDistance.objects.filter(street_id=street_id).delete()
         BuildingDistance.objects.bulk_create(rows, batch_size=5000)
+    # Cached distances of this process (and, with a shared cache, of every process)
+    # are dropped by moving to a new version.
+    try:
+        cache.incr("mutualaid:distances:version")
+    except ValueError:
+        cache.set("mutualaid:distances:version", 2, None)
     return len(rows)
 
 
+def _version() -> int:
+    return int(cache.get_or_set("mutualaid:distances:version", 1, None) or 1)
+
+
 def distances_from(building_id: int | None) -> dict[int, int]:
-    """Metres from ``building_id`` to every building of its street (one indexed query)."""
+    """Metres from ``building_id`` to every building of its street, closest first: one
+    indexed range scan, kept in the cache (many needs come from the same building) until
+    the street's distances are recomputed."""
     if building_id is None:
         return {}
-    return dict(
-        BuildingDistance.objects.filter(from_building_id=building_id)
-        .order_by("metres")
-        .values_list("to_building_id", "metres")
-    )
+    key = f"mutualaid:distances:{_version()}:{building_id}"
+    got = cache.get(key)
+    if got is None:
+        got = list(
+            BuildingDistance.objects.filter(from_building_id=building_id)
+            .order_by("metres")
+            .values_list("to_building_id", "metres")
+        )
+        cache.set(key, got, STREET_CACHE_SECONDS)
+    return dict(got)
 
 
 def nearest(distances: dict[int, int], count: int = NEAR_COUNT) -> tuple[int, ...]:

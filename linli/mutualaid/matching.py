@@ -27,10 +27,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from django.db.models import Avg, Count, F
+from django.core.cache import cache
+from django.db.models import Avg, Count, F, FloatField, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from linli.communities.models import Resident
 from linli.ledger.models import Account, AccountKind, Currency, LedgerSettings
 from linli.mutualaid import distances
 from linli.mutualaid.categories import NeedCategory, skills_for
@@ -74,11 +76,13 @@ def slot_of(when: dt.datetime) -> str:
 
 
 def query_for(need: Need, *, street_id: int | None, dist: dict[int, int]) -> NeedQuery:
+    communities = distances.street_community_ids(street_id, need.community_id)
     return NeedQuery(
         need_id=need.pk,
         community_id=need.community_id,
         street_id=street_id,
         category=need.category,
+        community_ids=tuple(communities),
         skills=skills_for(need.category),
         building_id=need.building_id,
         near_buildings=distances.nearest(dist),
@@ -90,7 +94,7 @@ def query_for(need: Need, *, street_id: int | None, dist: dict[int, int]) -> Nee
 
 
 def _communities(q: NeedQuery) -> list[int]:
-    return distances.street_community_ids(q.street_id, q.community_id)
+    return list(q.community_ids or (q.community_id,))
 
 
 def _ringed(rows_for: Any, q: NeedQuery) -> list[Any]:
@@ -170,9 +174,10 @@ def offers_provider(q: NeedQuery) -> Iterable[Candidate]:
     communities = _communities(q)
 
     def rows_for(buildings: tuple[int, ...] | None) -> list[dict[str, Any]]:
+        # .order_by(): no sort needed, any qualifying rows will do (ranked here).
         qs = Offer.objects.filter(
             category=q.category, status=OfferStatus.ACTIVE, community_id__in=communities
-        )
+        ).order_by()
         if buildings is not None:
             qs = qs.filter(building_id__in=buildings)
         return list(
@@ -203,20 +208,24 @@ def offers_provider(q: NeedQuery) -> Iterable[Candidate]:
 
 def partners_provider(q: NeedQuery) -> Iterable[Candidate]:
     """Active offerings of active partners of the street answering the category."""
-    rows = PartnerOffering.objects.filter(
-        category=q.category,
-        is_active=True,
-        community_id__in=_communities(q),
-        partner__status=PartnerStatus.ACTIVE,
-    ).values(
-        "pk",
-        "title",
-        "partner_id",
-        cid=F("community_id"),
-        building_id=F("partner__building_id"),
-        location=F("partner__address"),
-        org=F("partner__organisation__name"),
-    )[: q.limit]
+    rows = (
+        PartnerOffering.objects.filter(
+            category=q.category,
+            is_active=True,
+            community_id__in=_communities(q),
+            partner__status=PartnerStatus.ACTIVE,
+        )
+        .order_by()
+        .values(
+            "pk",
+            "title",
+            "partner_id",
+            cid=F("community_id"),
+            building_id=F("partner__building_id"),
+            location=F("partner__address"),
+            org=F("partner__organisation__name"),
+        )[: q.limit]
+    )
     for r in rows:
         yield Candidate(
             kind="partner_service",
@@ -337,41 +346,52 @@ def score(c: Candidate, q: NeedQuery, dist: dict[int, int]) -> Suggestion:
 
 
 def _enrich(cands: list[Candidate]) -> list[Candidate]:
-    """Past ratings and credit levels of the helping residents, two grouped queries."""
+    """Past ratings and credit levels of the helping residents: one grouped query
+    (ratings and lifetime points as subqueries per resident); level thresholds per
+    community come from the ledger settings (cached)."""
     rids = {int(c.extra["resident_id"]) for c in cands if "resident_id" in c.extra}
     if not rids:
         return cands
-    ratings = {
-        r["helper_id"]: (float(r["avg"]), int(r["n"]))
-        for r in Match.objects.filter(helper_id__in=rids, rating__isnull=False)
-        .values("helper_id")
-        .annotate(avg=Avg("rating"), n=Count("id"))
-    }
-    earned = {
-        r["resident_id"]: (int(r["lifetime_earned"]), r["community_id"])
-        for r in Account.objects.filter(
-            resident_id__in=rids, kind=AccountKind.RESIDENT, currency=Currency.POINTS
-        ).values("resident_id", "lifetime_earned", "community_id")
-    }
-    levels = {
-        s.community_id: s
-        for s in LedgerSettings.objects.filter(community_id__in={c for _e, c in earned.values()})
+    rated = Match.objects.filter(helper_id=OuterRef("pk"), rating__isnull=False).order_by()
+    points = Account.objects.filter(
+        resident_id=OuterRef("pk"), kind=AccountKind.RESIDENT, currency=Currency.POINTS
+    )
+    facts = {
+        r["pk"]: r
+        for r in Resident.objects.filter(pk__in=rids)
+        .annotate(
+            avg=Subquery(
+                rated.values("helper_id").annotate(a=Avg("rating")).values("a")[:1],
+                output_field=FloatField(),
+            ),
+            n=Subquery(rated.values("helper_id").annotate(c=Count("id")).values("c")[:1]),
+            earned=Subquery(points.values("lifetime_earned")[:1]),
+        )
+        .values("pk", "community_id", "avg", "n", "earned")
     }
     out = []
     for c in cands:
-        rid = int(c.extra["resident_id"]) if "resident_id" in c.extra else None
-        if rid is None:
+        row = facts.get(int(c.extra.get("resident_id", 0) or 0))
+        if row is None:
             out.append(c)
             continue
-        avg, n = ratings.get(rid, (None, 0))
-        level = ""
-        if rid in earned:
-            e, cid = earned[rid]
-            s = levels.get(cid)
-            a, aa, aaa = (s.level_a, s.level_aa, s.level_aaa) if s else (100, 500, 2000)
-            level = "AAA" if e >= aaa else "AA" if e >= aa else "A" if e >= a else ""
-        out.append(replace(c, rating=avg, rating_count=n, credit_level=level))
+        a, aa, aaa = _levels(int(row["community_id"]))
+        e = int(row["earned"] or 0)
+        level = "AAA" if e >= aaa else "AA" if e >= aa else "A" if e >= a else ""
+        avg = float(row["avg"]) if row["avg"] is not None else None
+        out.append(replace(c, rating=avg, rating_count=int(row["n"] or 0), credit_level=level))
     return out
+
+
+def _levels(community_id: int) -> tuple[int, int, int]:
+    """The community's credit-level thresholds (A, AA, AAA), cached for a few minutes."""
+    key = f"mutualaid:levels:{community_id}"
+    got = cache.get(key)
+    if got is None:
+        s = LedgerSettings.objects.filter(community_id=community_id).first()
+        got = (s.level_a, s.level_aa, s.level_aaa) if s else (100, 500, 2000)
+        cache.set(key, got, 300)
+    return (int(got[0]), int(got[1]), int(got[2]))
 
 
 def suggest(

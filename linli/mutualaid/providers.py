@@ -50,6 +50,8 @@ class NeedQuery:
     # offered too; None when the community has no street above it.
     street_id: int | None
     category: str
+    # The communities whose candidates qualify (the street's; filled by the matcher).
+    community_ids: tuple[int, ...] = ()
     # Volunteer skill codes (SkillCategory values) the category maps to; may be empty.
     skills: tuple[str, ...] = ()
     # Where the help is wanted (a communities.Building id), for walking distance.
