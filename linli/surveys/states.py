@@ -120,13 +120,14 @@ def may_answer(actor: Actor, survey: Survey) -> bool:
 
 @predicate
 def sees_survey(actor: Actor, survey: Survey) -> bool:
-    """Staff of the community see every survey; residents in the audience see it once
-    it has opened (a draft is the staff's)."""
+    """Staff of the community see every survey; residents in the audience (anyone, for
+    a public link) see it once it has opened (a draft is the staff's)."""
     if reads_results(actor, survey) or proxies(actor, survey):
         return True
     if survey.status == S.DRAFT:
         return False
-    return survey.audience != Audience.PUBLIC and may_answer(actor, survey)
+    # A public-link survey is open to anyone who has the link.
+    return may_answer(actor, survey)
 
 
 def in_window(actor: Actor, survey: Survey) -> DomainError | None:

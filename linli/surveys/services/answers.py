@@ -236,7 +236,10 @@ def survey_answer(
         )
         building_id = cast(int | None, picked)
 
-    ratelimit.check("surveys.answer", user=actor if getattr(actor, "pk", None) else None, ip=ip)
+    if proxy:
+        ratelimit.check("surveys.answer_for", user=actor)
+    else:
+        ratelimit.check("surveys.answer", user=actor if getattr(actor, "pk", None) else None, ip=ip)
     today = timezone.localdate()
     with governed_write(actor=actor, action="surveys.answer", community_id=cid) as w:
         # Closing takes FOR UPDATE on the survey: it waits for answers in flight, and

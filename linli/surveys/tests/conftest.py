@@ -72,3 +72,25 @@ GOOD = {
 @pytest.fixture
 def survey(world: Any) -> Survey:
     return make_survey(world)
+
+
+def crowd(world: Any, n: int, *, building: Any = None, birth_year: int = 1980) -> list[Any]:
+    """``n`` residents of the community without accounts (they answer on paper)."""
+    from conftest import make_household, make_resident
+
+    b = building or world.building
+    out = []
+    for i in range(n):
+        h = make_household(b, f"{birth_year % 100}{len(out)}{i:02d}{b.pk}")
+        out.append(make_resident(h, f"居民{i}", birth_year=birth_year))
+    return out
+
+
+def paper(world: Any, survey: Survey, resident: Any, answers: dict[str, Any]) -> Any:
+    return services.survey_answer(
+        actor=world.users["grid_worker"],
+        survey=survey,
+        answers=answers,
+        resident=resident,
+        channel="paper",
+    )

@@ -26,7 +26,11 @@ def _reachable(model: type[models.Model]) -> set[str]:
         m = todo.pop()
         for f in m._meta.concrete_fields:
             target = getattr(f, "related_model", None)
-            if target is None or not isinstance(target, type):
+            if (
+                target is None
+                or not isinstance(target, type)
+                or not issubclass(target, models.Model)
+            ):
                 continue
             label = target._meta.label
             if label not in seen:

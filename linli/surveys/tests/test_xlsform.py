@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from pyxform.xls2xform import convert
 
@@ -10,7 +12,9 @@ from linli.surveys.templates_data import TEMPLATES
 from linli.surveys.tests.conftest import skip_specs
 
 
-def _round(specs: list[QuestionSpec], pages: list[dict]) -> tuple[list[QuestionSpec], list[dict]]:
+def _round(
+    specs: list[QuestionSpec], pages: list[dict[str, Any]]
+) -> tuple[list[QuestionSpec], list[dict[str, Any]]]:
     data = xlsform.to_bytes(
         xlsform.export_rows(title="t", form_id="f", questions=specs, pages=pages)
     )
