@@ -26,7 +26,7 @@ from linli.deliberation.models import Topic, TopicEvidence
 from linli.deliberation.permissions import can_manage
 from linli.deliberation.services import topic_propose
 from linli.requests.models import OPEN_STATUSES, ServiceRequest, Status
-from linli.requests.similarity import jaccard
+from linli.requests.similarity import text_similarities
 
 WINDOW_DAYS = 30
 MIN_REPORTS = 3
@@ -52,14 +52,13 @@ class Cluster:
 
 
 def _central(reqs: list[ServiceRequest]) -> ServiceRequest:
-    """The request most similar to the others (the existing bigram similarity): the one
-    that best describes the cluster in the suggested topic."""
+    """The request most similar in meaning to the others: the one that best describes
+    the cluster in the suggested topic."""
     if len(reqs) > 60:  # quadratic; a large cluster's newest request is as good
         return reqs[0]
-    return max(
-        reqs,
-        key=lambda r: (sum(jaccard(r.description, o.description) for o in reqs if o is not r),),
-    )
+    texts = [r.description for r in reqs]
+    totals = [sum(text_similarities(t, texts)) for t in texts]
+    return reqs[max(range(len(reqs)), key=lambda i: (totals[i], -i))]
 
 
 def _counts(values: list[str]) -> list[tuple[str, int]]:

@@ -25,11 +25,16 @@ from linli.requests.models import (
     Status,
 )
 from linli.requests.permissions import MANAGER_ROLES, can_view, can_view_staff
-from linli.requests.similarity import degree_box, haversine_m, jaccard
+from linli.requests.similarity import (
+    MIN_SIMILARITY,
+    degree_box,
+    haversine_m,
+    text_similarities,
+)
 
 DUPLICATE_WINDOW = timedelta(days=14)
 DUPLICATE_RADIUS_M = 100.0
-DUPLICATE_MIN_SIMILARITY = 0.25
+DUPLICATE_MIN_SIMILARITY = MIN_SIMILARITY
 
 
 def _base() -> QuerySet[ServiceRequest]:
@@ -268,7 +273,7 @@ def find_duplicates(
         near |= Q(
             lat__gte=lat - dlat, lat__lte=lat + dlat, lng__gte=lng - dlng, lng__lte=lng + dlng
         )
-    out: list[DuplicateCandidate] = []
+    placed: list[tuple[ServiceRequest, float | None, bool]] = []
     for req in qs.filter(near).order_by("-created_at")[:200]:
         same = building_id is not None and req.building_id == building_id
         dist = None
@@ -276,9 +281,13 @@ def find_duplicates(
             dist = haversine_m(lat, lng, float(req.lat), float(req.lng))
         if not same and (dist is None or dist > DUPLICATE_RADIUS_M):
             continue
-        sim = jaccard(description, req.description)
-        if sim >= DUPLICATE_MIN_SIMILARITY:
-            out.append(DuplicateCandidate(req, sim, dist, same))
+        placed.append((req, dist, same))
+    sims = text_similarities(description, [r.description for r, _d, _s in placed])
+    out = [
+        DuplicateCandidate(req, sim, dist, same)
+        for (req, dist, same), sim in zip(placed, sims, strict=True)
+        if sim >= DUPLICATE_MIN_SIMILARITY
+    ]
     out.sort(key=lambda c: -c.similarity)
     return out[:limit]
 

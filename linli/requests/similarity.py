@@ -1,27 +1,29 @@
-"""Offline, dependency-free duplicate scoring: character-bigram Jaccard similarity of the
-descriptions (works for Chinese without word segmentation) and great-circle distance."""
+"""Duplicate scoring: text meaning (``linli.insight.semantic``: multilingual-e5
+embeddings + agreement of the category model, offline on the CPU) and great-circle
+distance. The place and time window are applied by the callers' queries."""
 
 from __future__ import annotations
 
 import math
-import re
 
-_NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 EARTH_RADIUS_M = 6_371_000.0
+# Two texts at or above this meaning similarity describe the same problem (threshold
+# measured on labelled pairs, see linli/insight/README.md).
+MIN_SIMILARITY = 0.675
 
 
-def bigrams(text: str) -> set[str]:
-    clean = _NOISE.sub("", text.lower())
-    if len(clean) < 2:
-        return {clean} if clean else set()
-    return {clean[i : i + 2] for i in range(len(clean) - 1)}
+def text_similarity(a: str, b: str) -> float:
+    """0..1: how likely the two request texts describe the same problem."""
+    from linli.insight.semantic import meaning
+
+    return meaning(a, b)
 
 
-def jaccard(a: str, b: str) -> float:
-    sa, sb = bigrams(a), bigrams(b)
-    if not sa or not sb:
-        return 0.0
-    return len(sa & sb) / len(sa | sb)
+def text_similarities(text: str, others: list[str]) -> list[float]:
+    """:func:`text_similarity` of ``text`` to each of ``others`` (one batch)."""
+    from linli.insight.semantic import meaning_to_many
+
+    return meaning_to_many(text, others)
 
 
 def haversine_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
