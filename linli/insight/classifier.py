@@ -168,7 +168,11 @@ class Model:
 
     # ------------------------------------------------------------ scoring
 
-    def proba_parts(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    def proba_parts(
+        self, texts: Sequence[str], emb: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Class probabilities of the TF-IDF part and of the e5 part (``emb``: the
+        texts' embeddings when the caller has them already)."""
         from scipy.sparse import hstack
 
         clipped = [t[:CLASSIFY_CHARS] for t in texts]
@@ -176,7 +180,8 @@ class Model:
         p_tfidf = _softmax(
             np.asarray(x @ self.arrays["tfidf_coef"].T) + self.arrays["tfidf_intercept"]
         )
-        emb = embeddings.embed(list(clipped))
+        if emb is None:
+            emb = embeddings.embed(list(clipped))
         p_e5 = _softmax(emb @ self.arrays["e5_coef"].T + self.arrays["e5_intercept"])
         return p_tfidf, p_e5
 
