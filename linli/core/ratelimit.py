@@ -73,6 +73,9 @@ LIMITS: dict[str, dict[str, Limit]] = {
     # 微心愿: posting a wish and claiming one.
     "surveys.wish": {"user": Limit(per_minute=3, per_day=20)},
     "surveys.wish_claim": {"user": Limit(per_minute=10, per_day=100)},
+    # Category suggestions while typing (each costs a model run) and staff corrections.
+    "insight.classify": {"user": Limit(per_minute=60, per_day=2_000)},
+    "insight.correct": {"user": Limit(per_minute=30, per_day=1_000)},
     # Outgoing SMS per phone number, whoever triggers them.
     "notify.sms": {"key": Limit(per_minute=5, per_day=20)},
 }
