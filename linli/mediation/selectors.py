@@ -16,9 +16,8 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from linli.accounts.scope import scope_of
-from linli.communities.display import display_name
 from linli.core.errors import NotFound
-from linli.core.masking import mask_name, mask_phone
+from linli.core.masking import mask_phone
 from linli.mediation.models import (
     ACTIVE_STATUSES,
     Agreement,
@@ -117,8 +116,6 @@ def party_view(p: Party, *, viewer: Any, case: Case) -> PartyView:
         shown_phone = mask_phone(phone)
     else:
         shown_phone = ""
-    if not (me or sees_case(viewer, case)):
-        name, address = mask_name(name), ""
     return PartyView(
         pk=p.pk,
         role=p.role,
@@ -256,10 +253,6 @@ def staff_candidates(*, viewer: Any, community: Any) -> list[Any]:
         .values("user_id")
     )
     return list(User.objects.filter(pk__in=ids).order_by("username")[:100])
-
-
-def display(person: Any, *, viewer: Any) -> str:
-    return display_name(person, viewer=viewer)
 
 
 # --------------------------------------------------------------------------- figures

@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from linli.accounts.scope import scope_of
 from linli.communities.models import Building, OrgUnit, Resident
 from linli.core import idempotency
 from linli.core.errors import DomainError, NotFound, RateLimited
@@ -487,7 +486,3 @@ def stats(request: HttpRequest) -> HttpResponse:
     if not rows:
         raise NotFound()
     return render(request, "mediation/stats.html", {"rows": rows})
-
-
-def is_party_user(user: Any) -> bool:
-    return scope_of(user).resident_id is not None

@@ -169,3 +169,33 @@ def test_volunteer_from_skills_pool_on_roster(world: Any) -> None:
         notes="楼栋内先行调解",
     )
     assert record_session_for.pk
+
+
+def test_open_is_rate_limited(world: Any) -> None:
+    from linli.core.errors import RateLimited
+
+    for _ in range(10):
+        open_case(world)
+    with pytest.raises(RateLimited):
+        open_case(world)
+    assert Case.objects.count() == 10
+
+
+def test_session_statement_budget(mw: Any, django_assert_max_num_queries: Any) -> None:
+    """Recording a session: permission, lock, insert, state change, audit — a fixed
+    number of statements, not one per party or mediator."""
+    record_session(mw)  # warm the scope caches of this user
+    with django_assert_max_num_queries(14):
+        record_session(mw)
+
+
+def test_staff_who_do_not_mediate_see_masked_phones(mw: Any) -> None:
+    from linli.mediation.selectors import case_file
+
+    phone = mw.w.residents["resident"].phone
+    mine = {p.role: p.phone for p in case_file(viewer=mw.user("grid_worker"), case=mw.case).parties}
+    assert mine["applicant"] == phone
+    sec = {p.role: p.phone for p in case_file(viewer=mw.user("secretary"), case=mw.case).parties}
+    assert sec["applicant"] == phone[:3] + "****" + phone[-4:]
+    other = {p.role: p.phone for p in case_file(viewer=mw.user("neighbour"), case=mw.case).parties}
+    assert other["applicant"] == ""
