@@ -23,7 +23,7 @@
     var chart = window.echarts.init(el, null, { renderer: "svg" });
     var cat = { type: "category", data: spec.categories, inverse: horizontal,
                 axisLabel: { width: 90, overflow: "truncate" } };
-    var val = { type: "value", max: spec.percent ? 100 : undefined };
+    var val = { type: "value", max: spec.percent ? 100 : undefined, minInterval: spec.percent ? undefined : 1 };
     chart.setOption({
       animation: false,
       tooltip: { trigger: "axis" },

@@ -79,7 +79,7 @@ def crowd(world: Any, n: int, *, building: Any = None, birth_year: int = 1980) -
     from conftest import make_household, make_resident
 
     b = building or world.building
-    out = []
+    out: list[Any] = []
     for i in range(n):
         h = make_household(b, f"{birth_year % 100}{len(out)}{i:02d}{b.pk}")
         out.append(make_resident(h, f"居民{i}", birth_year=birth_year))

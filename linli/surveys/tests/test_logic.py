@@ -68,7 +68,7 @@ def test_condition_on_missing_question_refused() -> None:
 
 def test_page_condition_must_look_back() -> None:
     specs = skip_specs()
-    pages = [
+    pages: list[dict[str, Any]] = [
         {"title": "a"},
         {"title": "b", "condition": {"q": "q5", "op": "answered", "then": "show"}},
     ]

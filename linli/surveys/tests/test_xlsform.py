@@ -34,7 +34,7 @@ def test_templates_round_trip(key: str) -> None:
 
 def test_skip_logic_round_trip() -> None:
     specs = skip_specs()
-    pages = [
+    pages: list[dict[str, Any]] = [
         {"title": "一", "condition": None},
         {"title": "二", "condition": {"q": "q1", "op": "eq", "value": 1, "then": "show"}},
     ]
