@@ -9,7 +9,7 @@ class MediationConfig(AppConfig):
 
     def ready(self) -> None:
         from linli.accounts.scope import scope_of
-        from linli.core.nav import NavItem, register
+        from linli.core.nav import NavItem, Strip, counted_cells, register, register_strip
         from linli.mediation import permissions  # noqa: F401  (registers rules perms)
         from linli.mediation.permissions import manager_community_ids, opener_community_ids
 
@@ -54,3 +54,31 @@ class MediationConfig(AppConfig):
                 visible=lambda u: bool(manager_community_ids(u)),
             )
         )
+
+        def strip(u: object) -> Strip | None:
+            """调解 on the staff workbench: active cases and follow-ups due, one query
+            over the cases the viewer may see."""
+            from django.db.models import Q
+            from django.urls import reverse
+            from django.utils import timezone
+
+            from linli.mediation.selectors import cases_for
+
+            if not opener_community_ids(u):
+                return None
+            url = reverse("mediation:case_list")
+            cells = counted_cells(
+                cases_for(viewer=u),
+                [
+                    (
+                        _("回访到期"),
+                        Q(status="closed", followup_due__lte=timezone.localdate()),
+                        f"{url}?due=1",
+                        "warn",
+                    ),
+                    (_("调解中"), Q(status__in=["open", "mediating"]), f"{url}?status=active", ""),
+                ],
+            )
+            return Strip("mediation", _("人民调解"), cells)
+
+        register_strip("mediation", strip, order=60)

@@ -178,3 +178,41 @@ def test_figures_success_rate_and_days(world: Any) -> None:
     assert mine.median_days_to_agreement == 7.0 and mine.mean_days_to_agreement == 7.0
     assert f[world.other_community.pk].opened == 0
     assert f[world.other_community.pk].success_rate is None
+
+
+def test_api_evidence_and_assign(mw: Any, tmp_path: Any, settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    base = f"/api/v1/mediation/cases/{mw.case.pk}"
+    c = api(mw.user("grid_worker"))
+    r = c.post(
+        f"{base}/evidence",
+        {
+            "file": SimpleUploadedFile("照片.png", b"\x89PNG\r\n\x1a\n" + b"0" * 50),
+            "description": "漏水照片",
+        },
+    )
+    assert r.status_code == 201, r.content
+    assert r.json()["content_type"] == "image/png"
+    bad = c.post(f"{base}/evidence", {"file": SimpleUploadedFile("x.txt", b"hello world")})
+    assert bad.status_code == 400
+    m = services.mediator_add(
+        actor=mw.user("secretary"), community=mw.w.community, user=mw.user("worker")
+    )
+    r = post(api(mw.user("secretary")), f"{base}/mediators", {"mediator_id": m.pk, "lead": True})
+    assert r.status_code == 200
+    leads = [x["name"] for x in r.json()["mediators"] if x["lead"]]
+    assert leads == ["worker"]
+    # A party cannot assign.
+    r = post(api(mw.user("resident")), f"{base}/mediators", {"mediator_id": m.pk})
+    assert r.status_code == 403
+
+
+def test_workbench_strip(mw: Any) -> None:
+    from linli.core.nav import strips_for
+
+    strips = {s.key: s for s in strips_for(mw.user("worker"))}
+    cells = {str(c.label): c.count for c in strips["mediation"].cells}
+    assert cells == {"回访到期": 0, "调解中": 1}
+    assert "mediation" not in {s.key for s in strips_for(mw.user("resident"))}
