@@ -243,3 +243,325 @@ class MicroStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.from_status}->{self.to_status}"
+
+
+# --------------------------------------------------------------------------- PB
+
+
+class Programme(BaseModel):
+    """A call with a fixed budget (社区营造): proposals → expert review → public vote →
+    results → implementation. Its rules (budget, ballot, method, criteria) are fixed
+    once the first phase starts (``rules_locked_at``); a phase's dates once it starts."""
+
+    class Phase(models.TextChoices):
+        DRAFT = "draft", _("筹备中")
+        PROPOSALS = "proposals", _("征集提案")
+        REVIEW = "review", _("专家评审")
+        VOTING = "voting", _("公众投票")
+        RESULTS = "results", _("结果公示")
+        IMPLEMENTATION = "implementation", _("项目实施")
+        CLOSED = "closed", _("已结束")
+
+    class BallotKind(models.TextChoices):
+        APPROVAL = "approval", _("限选投票（最多选 k 项）")
+        KNAPSACK = "knapsack", _("预算投票（所选项目合计不超过总预算）")
+
+    class Unit(models.TextChoices):
+        RESIDENT = "resident", _("每位居民一票")
+        HOUSEHOLD = "household", _("每户一票")
+
+    class Method(models.TextChoices):
+        GREEDY = "greedy", _("按票数从高到低（贪心）")
+        MES = "mes", _("平等份额法（Method of Equal Shares）")
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="programmes")
+    title = models.CharField(_("名称"), max_length=80)
+    description = models.TextField(_("说明"), blank=True)
+    budget_fen = models.BigIntegerField(_("总预算（分）"))
+    ballot_kind = models.CharField(_("投票方式"), max_length=10, choices=BallotKind.choices)
+    max_choices = models.PositiveSmallIntegerField(_("最多可选项目数"), null=True, blank=True)
+    unit = models.CharField(_("投票单位"), max_length=10, choices=Unit.choices)
+    method = models.CharField(_("分配方法"), max_length=8, choices=Method.choices)
+    # Shortlist: projects whose weighted review score (×100) reaches this go to the vote.
+    shortlist_min_score = models.PositiveSmallIntegerField(_("入围最低分（×100）"), default=600)
+    proposals_opens = models.DateTimeField(_("征集开始"))
+    review_opens = models.DateTimeField(_("评审开始"))
+    voting_opens = models.DateTimeField(_("投票开始"))
+    voting_closes = models.DateTimeField(_("投票截止"))
+    phase = models.CharField(_("阶段"), max_length=16, choices=Phase.choices, default=Phase.DRAFT)
+    phase_started_at = models.DateTimeField(null=True, blank=True)
+    rules_locked_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    idempotency_key = idempotency.key_field()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("社区营造计划")
+        verbose_name_plural = _("社区营造计划")
+        constraints = [
+            idempotency.unique_per_community("projects_programme_idempotency"),
+            models.CheckConstraint(
+                condition=Q(budget_fen__gt=0), name="projects_programme_budget_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(ballot_kind="approval") | Q(max_choices__gte=1),
+                name="projects_programme_approval_has_k",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposals_opens__lte=models.F("review_opens"))
+                & Q(review_opens__lte=models.F("voting_opens"))
+                & Q(voting_opens__lt=models.F("voting_closes")),
+                name="projects_programme_dates_ordered",
+            ),
+            models.CheckConstraint(
+                condition=Q(phase="draft") | Q(rules_locked_at__isnull=False),
+                name="projects_programme_started_locked",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "phase"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Criterion(models.Model):
+    """A published review criterion: each reviewer scores 1–10, weighted."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="criteria")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("评审标准"), max_length=60)
+    weight = models.PositiveSmallIntegerField(_("权重"))
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "position"], name="projects_criterion_pos"
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1) & Q(weight__lte=100), name="projects_criterion_weight"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PBProject(BaseModel):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", _("已提交")
+        SHORTLISTED = "shortlisted", _("入围投票")
+        NOT_SHORTLISTED = "not_shortlisted", _("未入围")
+        FUNDED = "funded", _("获得资助")
+        NOT_FUNDED = "not_funded", _("未获资助")
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="projects")
+    title = models.CharField(_("项目名称"), max_length=80)
+    description = models.TextField(_("项目说明"))
+    cost_fen = models.BigIntegerField(_("预算（分）"))
+    building = models.ForeignKey(
+        Building, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    proposer = models.ForeignKey(
+        Resident, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=Status.choices, default=Status.SUBMITTED
+    )
+    # Weighted mean of the review scores × 100 (set when the vote opens).
+    score = models.PositiveIntegerField(null=True, blank=True)
+    votes = models.PositiveIntegerField(default=0)
+    idempotency_key = idempotency.key_field()
+
+    class Meta:
+        ordering = ["programme_id", "id"]
+        verbose_name = _("参与式预算项目")
+        verbose_name_plural = _("参与式预算项目")
+        constraints = [
+            idempotency.unique_per_community("projects_pbproject_idempotency"),
+            models.CheckConstraint(
+                condition=Q(cost_fen__gt=0), name="projects_pbproject_cost_positive"
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "programme", "status"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Reviewer(models.Model):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="reviewers")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Published with the scores: who the reviewer is (e.g. 规划师, 物业代表).
+    title = models.CharField(_("身份"), max_length=60)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "user"], name="projects_reviewer_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}:{self.user_id}"
+
+
+class Conflict(models.Model):
+    """A reviewer's declared conflict of interest: they do not score that project."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.CASCADE, related_name="conflicts")
+    project = models.ForeignKey(PBProject, on_delete=models.CASCADE, related_name="conflicts")
+    note = models.CharField(_("利益关系说明"), max_length=200)
+    declared_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["reviewer", "project"], name="projects_conflict_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer_id}x{self.project_id}"
+
+
+class Score(models.Model):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    reviewer = models.ForeignKey(Reviewer, on_delete=models.CASCADE, related_name="scores")
+    project = models.ForeignKey(PBProject, on_delete=models.CASCADE, related_name="scores")
+    criterion = models.ForeignKey(Criterion, on_delete=models.CASCADE, related_name="+")
+    value = models.PositiveSmallIntegerField(_("分数"))
+    comment = models.CharField(_("评语"), max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reviewer", "project", "criterion"], name="projects_score_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__gte=1) & Q(value__lte=10), name="projects_score_1_10"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.value}"
+
+
+class PBBallot(models.Model):
+    """One ballot per eligible resident — or per household, as the programme says —
+    held by the database: two partial unique keys, one per unit, so concurrent
+    submissions for the same voter cannot both commit."""
+
+    class BallotChannel(models.TextChoices):
+        ONLINE = "online", _("线上")
+        PAPER = "paper", _("纸质（两名工作人员录入）")
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="ballots")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    household = models.ForeignKey(Household, on_delete=models.PROTECT, related_name="+")
+    per_household = models.BooleanField()
+    channel = models.CharField(max_length=8, choices=BallotChannel.choices)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    second_staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    total_fen = models.BigIntegerField()
+    cast_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["community", "programme", "resident"],
+                condition=Q(per_household=False),
+                name="projects_ballot_one_per_resident",
+            ),
+            models.UniqueConstraint(
+                fields=["community", "programme", "household"],
+                condition=Q(per_household=True),
+                name="projects_ballot_one_per_household",
+            ),
+            models.CheckConstraint(
+                condition=~Q(channel="paper")
+                | (
+                    Q(entered_by__isnull=False)
+                    & Q(second_staff__isnull=False)
+                    & ~Q(entered_by=models.F("second_staff"))
+                ),
+                name="projects_ballot_paper_two_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"ballot#{self.pk}"
+
+
+class PBChoice(models.Model):
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    ballot = models.ForeignKey(PBBallot, on_delete=models.CASCADE, related_name="choices")
+    project = models.ForeignKey(PBProject, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["ballot", "project"], name="projects_choice_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ballot_id}:{self.project_id}"
+
+
+class Allocation(models.Model):
+    """The outcome of one method on the closed vote (both are computed and published;
+    ``Programme.method`` says which one decides)."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="allocations")
+    method = models.CharField(max_length=8, choices=Programme.Method.choices)
+    funded = models.JSONField(default=list)
+    spent_fen = models.BigIntegerField()
+    details = models.JSONField(default=dict)
+    voters = models.PositiveIntegerField()
+    satisfied = models.PositiveIntegerField()
+    by_group = models.JSONField(default=dict)
+    seconds = models.FloatField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "method"], name="projects_allocation_once"
+            ),
+            models.CheckConstraint(condition=Q(spent_fen__gte=0), name="projects_allocation_spent"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.programme_id}:{self.method}"
+
+
+class Override(models.Model):
+    """An administrator's change to the computed result, published with its reason."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="overrides")
+    project = models.ForeignKey(PBProject, on_delete=models.PROTECT, related_name="overrides")
+    funded = models.BooleanField()
+    reason = models.CharField(_("理由"), max_length=500)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(reason=""), name="projects_override_has_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"override:{self.project_id}"

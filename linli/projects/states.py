@@ -13,19 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _l
 
-from linli.core.errors import DomainError, ValidationFailed
+from linli.core.errors import DomainError, InvalidTransition, ValidationFailed
 from linli.core.transitions import Machine, Transition, predicate, transition
 from linli.core.types import Actor
-from linli.projects.models import CoSigner, MicroProject, MicroStep
+from linli.projects.models import CoSigner, MicroProject, MicroStep, PBProject, Programme
 from linli.projects.permissions import files_for, is_proposer, manages
 
 S = MicroProject.Status
-
-
-def settings_of(project: MicroProject) -> object:
-    from linli.projects.services.settings import settings_for
-
-    return settings_for(project.community_id)
 
 
 def enough_households(actor: Actor, project: MicroProject) -> DomainError | None:
@@ -44,7 +38,7 @@ def enough_households(actor: Actor, project: MicroProject) -> DomainError | None
 
 
 @predicate
-def _manages(actor: Actor, obj: MicroProject) -> bool:
+def _manages(actor: Actor, obj: MicroProject | Programme) -> bool:
     return bool(manages(actor, obj))
 
 
@@ -58,7 +52,7 @@ def _proposer(actor: Actor, obj: MicroProject) -> bool:
     return bool(is_proposer(actor, obj))
 
 
-def _visible(actor: Actor, obj: MicroProject) -> bool:
+def _visible(actor: Actor, obj: MicroProject | Programme) -> bool:
     from linli.projects.permissions import can_view_project
 
     return bool(can_view_project(actor, obj))
@@ -126,3 +120,66 @@ MICRO: Machine[MicroProject] = Machine(
 
 # The step each open status waits for, and the field holding its deadline.
 WAITING = {S.PROPOSED: "review_due", S.REVIEWED: "filing_due"}
+
+
+# --------------------------------------------------------------------------- programmes
+
+P = Programme.Phase
+
+
+def _voting_date_reached(actor: Actor, prog: Programme) -> DomainError | None:
+    if timezone.now() < prog.voting_opens:
+        return InvalidTransition(
+            _("投票开始时间（%(t)s）未到。")
+            % {"t": timezone.localtime(prog.voting_opens).strftime("%m-%d %H:%M")}
+        )
+    if not PBProject.objects.filter(community_id=prog.community_id, programme_id=prog.pk).exists():
+        return InvalidTransition(_("还没有任何提案，不能开始投票。"))
+    return None
+
+
+def _voting_over(actor: Actor, prog: Programme) -> DomainError | None:
+    # The vote runs its published course: nobody closes it early.
+    if timezone.now() < prog.voting_closes:
+        return InvalidTransition(
+            _("投票截止时间（%(t)s）未到，不能提前结束。")
+            % {"t": timezone.localtime(prog.voting_closes).strftime("%m-%d %H:%M")}
+        )
+    return None
+
+
+PROGRAMME: Machine[Programme] = Machine(
+    name="projects.programme",
+    model=Programme,
+    state_field="phase",
+    visible=_visible,
+    state_label=lambda p: str(p.get_phase_display()),
+    transitions=[
+        transition("open_proposals", _l("开始征集提案"), [P.DRAFT], P.PROPOSALS, who=_manages),
+        transition("start_review", _l("进入专家评审"), [P.PROPOSALS], P.REVIEW, who=_manages),
+        transition(
+            "open_voting",
+            _l("公布入围名单并开始投票"),
+            [P.REVIEW],
+            P.VOTING,
+            who=_manages,
+            guard=_voting_date_reached,
+        ),
+        transition(
+            "close_voting",
+            _l("结束投票并计算结果"),
+            [P.VOTING],
+            P.RESULTS,
+            who=_manages,
+            guard=_voting_over,
+        ),
+        transition(
+            "start_implementation",
+            _l("进入项目实施"),
+            [P.RESULTS],
+            P.IMPLEMENTATION,
+            who=_manages,
+        ),
+        transition("close", _l("结束本期计划"), [P.IMPLEMENTATION], P.CLOSED, who=_manages),
+    ],
+)

@@ -54,3 +54,70 @@ def submitted(world: World, third: Resident) -> MicroProject:
     services.micro_cosign(actor=world.user("neighbour"), project=p)
     services.micro_cosign(actor=third.user, project=p)
     return services.micro_transition(actor=world.user("resident"), project=p, action="submit")
+
+
+def make_programme(
+    w: World,
+    *,
+    kind: str = "approval",
+    k: int | None = 2,
+    unit: str = "resident",
+    method: str = "mes",
+    budget: str = "100000",
+) -> Any:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    return services.programme_create(
+        actor=w.user("secretary"),
+        community=w.community,
+        title="2026 社区营造",
+        description="一年一期",
+        budget_yuan=budget,
+        ballot_kind=kind,
+        max_choices=k,
+        unit=unit,
+        method=method,
+        criteria=[("必要性", 3), ("可行性", 2)],
+        dates=services.Dates(
+            now - timedelta(days=3),
+            now - timedelta(days=2),
+            now - timedelta(hours=1),
+            now + timedelta(days=1),
+        ),
+    )
+
+
+def voting_programme(
+    w: World, costs: tuple[str, ...] = ("40000", "50000", "30000"), **kw: Any
+) -> Any:
+    """A programme in its voting phase with the given shortlisted projects."""
+    from linli.projects.models import PBProject
+
+    prog = make_programme(w, **kw)
+    sec = w.user("secretary")
+    reviewer = services.reviewer_add(
+        actor=sec, programme=prog, user=w.user("supervisor"), title="监督员"
+    )
+    services.programme_advance(actor=sec, programme=prog, action="open_proposals")
+    prog.refresh_from_db()
+    for i, c in enumerate(costs):
+        services.pb_project_submit(
+            actor=w.user("resident"),
+            programme=prog,
+            title=f"项目{i + 1}",
+            description="说明",
+            cost_yuan=c,
+        )
+    services.programme_advance(actor=sec, programme=prog, action="start_review")
+    prog.refresh_from_db()
+    crits = list(prog.criteria.all())
+    for p in PBProject.objects.filter(programme=prog):
+        services.score_submit(
+            actor=reviewer.user, project=p, scores={c.pk: 8 for c in crits}, comment="可行"
+        )
+    services.programme_advance(actor=sec, programme=prog, action="open_voting")
+    prog.refresh_from_db()
+    return prog
