@@ -42,14 +42,22 @@ class ReadingIn(Schema):
     event_id: str = Field("", description="设备事件编号（可选，幂等）")
 
 
-class IngestIn(Schema):
-    readings: list[ReadingIn]
-
-
 class IngestOut(Schema):
     accepted: int
     duplicates: int
     alerts: list[int]
+
+
+def _ingest_schema() -> dict[str, Any]:
+    reading = ReadingIn.model_json_schema()
+    reading.pop("title", None)
+    return {
+        "type": "object",
+        "required": ["readings"],
+        "properties": {
+            "readings": {"type": "array", "maxItems": 1000, "items": reading},
+        },
+    }
 
 
 @router.post(
@@ -63,12 +71,17 @@ class IngestOut(Schema):
             {"in": "header", "name": "X-Device", "required": True, "schema": {"type": "string"}},
             {"in": "header", "name": "X-Timestamp", "required": True, "schema": {"type": "string"}},
             {"in": "header", "name": "X-Signature", "required": True, "schema": {"type": "string"}},
-        ]
+        ],
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": _ingest_schema()}},
+        },
     },
 )
-def ingest(request: HttpRequest, payload: IngestIn) -> IngestOut:
-    # The signature is over the raw body, so the service reads it, not ``payload``
-    # (declared for validation and the OpenAPI document).
+def ingest(request: HttpRequest) -> IngestOut:
+    # The body is documented above, not parsed by ninja: the signature is over the raw
+    # bytes, and the service validates each reading itself (one parse, not two, on the
+    # busiest endpoint).
     r = services.ingest(
         sender=request.headers.get("X-Device", ""),
         timestamp=request.headers.get("X-Timestamp", ""),
