@@ -46,6 +46,7 @@ class BallotForm(forms.Form):
         label=_("共有房屋投票方式（业主投票）"),
         choices=Ballot.CoOwnerRule.choices,
         initial=Ballot.CoOwnerRule.REPRESENTATIVE,
+        required=False,
     )
 
     def clean_voter_resident_ids(self) -> list[int]:
@@ -73,7 +74,7 @@ class BallotForm(forms.Form):
             "secret": d["secret"],
             "allow_change": d["allow_change"],
             "ratification_days": d["ratification_days"] or 0,
-            "co_owner_rule": d["co_owner_rule"],
+            "co_owner_rule": d["co_owner_rule"] or Ballot.CoOwnerRule.REPRESENTATIVE,
         }
 
 

@@ -308,3 +308,50 @@ def test_data_migration_turns_owner_households_into_ownerships(world):
     n = Ownership.objects.count()
     mig.forwards(apps, None)
     assert Ownership.objects.count() == n
+
+
+# ------------------------------------------------------------------ the correction page
+
+
+def test_correction_page_sets_co_owners_and_refuses_bad_shares(world):
+    h = world.residents["resident"].household
+    me = world.residents["resident"]
+    spouse = make_resident(h, "张三妻", id_number=X_ID)
+    c = Client()
+    c.force_login(world.users["worker"])
+    url = f"/communities/households/{h.pk}/owners/"
+    assert "尚未登记产权人" in c.get(url).content.decode()
+    base = {"o-since": "2026-11-01", "o-reason": "不动产权证 浙(2026)001号"}
+    bad = c.post(
+        url,
+        {
+            **base,
+            "o-owner_1": str(me.pk),
+            "o-share_1": "0.5",
+            "o-owner_2": X_ID,
+            "o-share_2": "0.4",
+        },
+    )
+    assert bad.status_code == 400 and "合计应为 1" in bad.content.decode()
+    assert not Ownership.objects.exists()
+    ok = c.post(
+        url,
+        {
+            **base,
+            "o-owner_1": str(me.pk),
+            "o-share_1": "1/2",
+            "o-owner_2": X_ID,
+            "o-share_2": "50%",
+            "o-representative": "2",
+        },
+    )
+    assert ok.status_code == 302
+    rep = Ownership.objects.get(household=h, is_representative=True)
+    assert rep.resident_id == spouse.pk
+    assert AuditEvent.objects.filter(action="communities.ownership_set").count() == 1
+    # Outside owners are registered on the same page; others cannot reach it.
+    c.post(url, {"action": "outside", "x-name": "房东周", "x-id_number": "", "x-phone": ""})
+    assert OutsideOwner.objects.filter(name="房东周").exists()
+    for who in ("resident", "grid_worker", "other_secretary"):
+        c.force_login(world.users[who])
+        assert c.get(url).status_code == 404
