@@ -626,7 +626,9 @@ def _record_ownerships(
     today = date.today()
     ownerships = []
     for r in owner_rows:
-        owner = by_row.get(r["row"]) if not r["owner_only"] else None
+        owner: Resident | OutsideOwner | None = (
+            by_row.get(r["row"]) if not r["owner_only"] else None
+        )
         if owner is None:
             owner = by_id[r["id_number"]]
         ownerships.append(

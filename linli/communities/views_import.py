@@ -83,7 +83,7 @@ def roster_import(request: HttpRequest) -> HttpResponse:
         viewer=request.user,
     )
     result = None
-    error = None
+    error: Any = None
     token = ""
     if confirming:
         try:

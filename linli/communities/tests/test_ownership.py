@@ -85,6 +85,7 @@ def test_set_unit_owners_replaces_them_with_history_and_an_audit_event(world):
     ended = Ownership.objects.get(household=h, until__isnull=False)
     assert (ended.share, ended.until) == (Decimal("1"), date(2025, 6, 1))
     ev = AuditEvent.objects.filter(action="communities.ownership_set").order_by("id").last()
+    assert ev is not None
     assert ev.payload["reason"] == "婚后加名" and len(ev.payload["after"]) == 2
     assert "张三" not in str(ev.payload)  # keys, never names, in the chain
 

@@ -313,9 +313,10 @@ def ballot_open(*, actor: Actor, ballot: Ballot) -> Ballot:
 
     def effects(b: Ballot, w: Write) -> None:
         w.action = AUDIT_ACTIONS["open"]
-        entries: list[RollEntry] = []
+        entries: list[RollEntry | None] = []
         if b.uses_owner_roll:
-            roll, entries = _freeze_owners_roll(b)
+            roll, frozen = _freeze_owners_roll(b)
+            entries = list(frozen)
         else:
             roll = _snapshot_roll(b)
             if roll:
@@ -325,13 +326,13 @@ def ballot_open(*, actor: Actor, ballot: Ballot) -> Ballot:
         total_area = sum((Decimal(str(v.area_m2)) for v in roll), Decimal("0"))
         b.eligible_count = len(roll)
         b.eligible_area = total_area
-        b.eligible_units = sum(len(e.units) for e in entries)
+        b.eligible_units = sum(len(e.units) for e in entries if e is not None)
         b.opened_at = timezone.now()
         roll_digest = hashlib.sha256(
             "\n".join(
                 f"{v.household_id or ''}|{v.resident_id or ''}|{v.area_m2}"
                 + (f"|{e.key}|{','.join(map(str, e.units))}" if e else "")
-                for v, e in zip(roll, entries or [None] * len(roll), strict=True)
+                for v, e in zip(roll, entries or [None for _v in roll], strict=True)
             ).encode()
         ).hexdigest()
         w.payload.update(

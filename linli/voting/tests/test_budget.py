@@ -92,3 +92,30 @@ def test_unchanged_vote_keeps_receipt_and_writes_nothing(world):
     changed, _ = _cast(user, ballot, [2], key="k-c")
     assert changed.changed and changed.receipt != first.receipt
     assert not receipt_check(viewer=user, ballot=ballot, code=first.receipt).counted
+
+
+def test_owners_ballot_vote_within_budget(world):
+    """An owner of several units votes once for all of them (area summed) within the
+    same budget: the casters frozen at opening are one more JOIN of the same read."""
+    from datetime import date
+
+    from conftest import make_household
+    from linli.communities.ownership import OwnerSpec, ownership_set_unit
+
+    me = world.residents["resident"]
+    for unit in (me.household, make_household(world.building, "188", area="50.00")):
+        ownership_set_unit(
+            actor=world.users["secretary"],
+            household=unit,
+            owners=[OwnerSpec(me)],
+            since=date(2020, 1, 1),
+        )
+    ballot = make_ballot(
+        world, eligibility="owners", validity_rule="art278", matter_class="ordinary"
+    )
+    user = world.users["resident"]
+    result, sqls = _cast(user, ballot, [0], key="k-owner")
+    assert len(sqls) <= VOTE_BUDGET, _show(sqls)
+    assert str(result.vote.area_m2) == "130.00"
+    again, sqls = _cast(user, ballot, [0], key="k-owner")
+    assert again.replayed and len(sqls) <= 1, _show(sqls)

@@ -345,12 +345,13 @@ def test_roll_entries_hold_each_unit_once(world):
     from linli.voting.models import BallotVoterUnit
 
     row = BallotVoterUnit.objects.filter(ballot=b).first()
-    assert row is not None
+    other = BallotVoter.objects.filter(ballot=b).exclude(pk=row.voter_id if row else 0).first()
+    assert row is not None and other is not None
     with pytest.raises(IntegrityError), transaction.atomic():
         BallotVoterUnit.objects.create(
             ballot=b,
             community=world.community,
-            voter=BallotVoter.objects.filter(ballot=b).exclude(pk=row.voter_id).first(),
+            voter=other,
             household_id=row.household_id,
             area_m2=Decimal("50.00"),
         )
