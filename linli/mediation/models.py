@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from linli.communities.models import Building, OrgUnit, Resident
 from linli.core import idempotency
@@ -230,8 +231,9 @@ class Party(BaseModel):
     the roster) or someone from outside (name and phone kept here, shown masked)."""
 
     class Role(models.TextChoices):
-        APPLICANT = "applicant", _("申请人")
-        RESPONDENT = "respondent", _("被申请人")
+        # A context of their own: "申请人" means "requested by" elsewhere in the UI.
+        APPLICANT = "applicant", pgettext_lazy("mediation party", "申请人")
+        RESPONDENT = "respondent", pgettext_lazy("mediation party", "被申请人")
 
     community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="parties")
