@@ -141,10 +141,12 @@ def test_abandoned_kept_photos_are_purged_after_their_window(world: Any) -> None
     stranger = default_storage.save("pending/README.txt", ContentFile(b"not a photo"))
     out = io.StringIO()
     call_command("sweep_deadlines", stdout=out)
-    assert "pending_photos_purged=1" in out.getvalue()
+    # Other tests' kept photos share the in-memory storage, all younger than 2 h.
+    purged = re.search(r"pending_photos_purged=(\d+)", out.getvalue())
+    assert purged is not None and int(purged.group(1)) == 1
     assert not default_storage.exists(old.name)
     assert default_storage.exists(fresh.name) and default_storage.exists(stranger)
     # Once its window has passed, the fresh one goes too.
     later = timezone.now() + timedelta(seconds=pending.MAX_AGE + 60)
-    assert pending.purge_stale(now=later) == 1
+    assert pending.purge_stale(now=later) >= 1
     assert not default_storage.exists(fresh.name) and default_storage.exists(stranger)
