@@ -68,7 +68,14 @@ def matches_for_helper(*, viewer: Viewer) -> QuerySet[Match]:
     return (
         Match.objects.filter(q)
         .exclude(status__in=[MatchStatus.DECLINED, MatchStatus.CANCELLED])
-        .select_related("need", "need__building", "partner")
+        .select_related(
+            "need",
+            "need__building",
+            "need__requester__privacy",
+            "need__requester__household__building",
+            "partner",
+            "helper",
+        )
         .order_by("-created_at")
     )
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from linli.accounts.scope import scope_of
-from linli.communities.display import display_name
+from linli.communities.display import display_name, phone_for
 from linli.communities.models import Organisation, OrgUnit, Resident
 from linli.core import idempotency
 from linli.core.errors import DomainError, NotFound, RateLimited
@@ -30,6 +30,7 @@ from linli.mutualaid.models import (
     Channel,
     Match,
     MatchKind,
+    MatchStatus,
     OfferingKind,
     PartnerStatus,
     SettleIn,
@@ -57,7 +58,24 @@ def _match_view(viewer: Any, m: Match) -> dict[str, Any]:
     """A match as a page shows it: the helper through the privacy display helper,
     the stored reasons in the viewer's language, and the buttons the machine allows."""
     actions = MATCH.available(viewer, m)
+    # Once both sides agreed, each sees how to reach the other (as their privacy
+    # settings allow).
+    contact = ""
+    if m.status == MatchStatus.AGREED:
+        rid = scope_of(viewer).resident_id
+        other = None
+        if rid is not None and rid == m.helper_id:
+            other = m.need.requester
+        elif rid is not None and rid == m.need.requester_id:
+            other = m.helper
+        if other is not None:
+            contact = " ".join(
+                x
+                for x in (display_name(other, viewer=viewer), phone_for(other, viewer=viewer))
+                if x
+            )
     return {
+        "contact": contact,
         "m": m,
         "helper": display_name(m.helper, viewer=viewer) if m.helper_id else m.title,
         "reasons": [matching.reason_text(r) for r in m.reasons],

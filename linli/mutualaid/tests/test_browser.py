@@ -98,6 +98,7 @@ def test_post_need_accept_match_settle_in_hours(
         page.click("main button:has-text('请TA帮忙')")
     assert "等待对方接受" in page.inner_text("main")
 
+    assert helper.user is not None
     login(page, base, helper.user.username)
     page.goto(f"{base}/mutualaid/")
     assert "厨房水管漏水" in page.inner_text("main")
