@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from linli.accounts.models import Membership, Role, User
@@ -237,16 +238,16 @@ def subject(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 OVERRIDE_LABELS = {
-    "no_water_hours": "无用水报警（小时）",
-    "no_water_litres": "无用水阈值（升）",
-    "leak_hours": "持续流水报警（小时）",
-    "high_use_min_litres": "用水异常最低用量（升）",
-    "not_seen_days": "未见活动报警（天）",
+    "no_water_hours": _l("无用水报警（小时）"),
+    "no_water_litres": _l("无用水阈值（升）"),
+    "leak_hours": _l("持续流水报警（小时）"),
+    "high_use_min_litres": _l("用水异常最低用量（升）"),
+    "not_seen_days": _l("未见活动报警（天）"),
 }
 
 
 def care_rules_label(key: str) -> str:
-    return _(OVERRIDE_LABELS[key])
+    return str(OVERRIDE_LABELS[key])
 
 
 def _volunteers(community_id: int) -> list[tuple[User, str]]:
@@ -547,17 +548,17 @@ def events(request: HttpRequest) -> HttpResponse:
 
 
 SETTING_LABELS = {
-    "high_interval_days": "高风险走访间隔（天）",
-    "event_visit_hours": "重大事件后走访时限（小时）",
-    "alone_visits_per_month": "独居老人每月走访次数",
-    "grace_days": "超期升级宽限（天）",
-    "ack_minutes": "报警响应时限（分钟）",
-    "no_water_hours": "无用水报警（小时）",
-    "no_water_litres": "无用水阈值（升）",
-    "leak_hours": "持续流水报警（小时）",
-    "high_use_min_litres": "用水异常最低用量（升）",
-    "not_seen_days": "未见活动报警（天）",
-    "silent_hours": "设备离线维护（小时）",
+    "high_interval_days": _l("高风险走访间隔（天）"),
+    "event_visit_hours": _l("重大事件后走访时限（小时）"),
+    "alone_visits_per_month": _l("独居老人每月走访次数"),
+    "grace_days": _l("超期升级宽限（天）"),
+    "ack_minutes": _l("报警响应时限（分钟）"),
+    "no_water_hours": _l("无用水报警（小时）"),
+    "no_water_litres": _l("无用水阈值（升）"),
+    "leak_hours": _l("持续流水报警（小时）"),
+    "high_use_min_litres": _l("用水异常最低用量（升）"),
+    "not_seen_days": _l("未见活动报警（天）"),
+    "silent_hours": _l("设备离线维护（小时）"),
 }
 
 
@@ -582,7 +583,7 @@ def settings_page(request: HttpRequest) -> HttpResponse:
         {
             "community": community,
             "row": row,
-            "fields": [(k, _(SETTING_LABELS[k]), getattr(row, k)) for k in SETTING_FIELDS],
+            "fields": [(k, str(SETTING_LABELS[k]), getattr(row, k)) for k in SETTING_FIELDS],
             "rules": [(k, str(v), k in (row.rules_off or [])) for k, v in care_rules.RULES.items()],
         },
     )
