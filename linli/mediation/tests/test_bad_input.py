@@ -271,3 +271,44 @@ def test_closed_case_cannot_escalate_or_take_sessions(mw: Any) -> None:
         with pytest.raises(DomainError):
             call()
     assert not Session.objects.exists()
+
+
+def test_request_case_once_held_by_the_database(world: Any) -> None:
+    """Even past the service's own check (two clicks at once), the unique key on
+    (community, source_request) lets only one case in."""
+    from linli.requests.catalog import ensure_categories
+    from linli.requests.models import Category
+    from linli.requests.services import request_submit
+
+    ensure_categories()
+    req = request_submit(
+        actor=world.user("resident"),
+        category=Category.objects.get(code="di-other"),
+        description="邻居在楼道装摄像头对着我家门。",
+        building=world.building,
+    )
+    services.case_from_request(actor=world.user("worker"), request=req)
+    with pytest.raises(Conflict):
+        open_case(world, source_request=req, channel="request")
+    assert Case.objects.filter(source_request=req).count() == 1
+
+
+def test_database_refuses_closed_case_without_outcome(mw: Any) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Case.objects.filter(pk=mw.case.pk).update(status="closed", closed_at=timezone.now())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Agreement.objects.create(
+            community=mw.w.community,
+            case=mw.case,
+            facts="x",
+            disputed_matters="x",
+            responsibilities="x",
+            terms="x",
+            performance_method="x",
+            performance_deadline=timezone.localdate(),
+            drafted_by=mw.user("grid_worker"),
+            signed_on=timezone.localdate(),
+            parties_signed=True,
+        )
