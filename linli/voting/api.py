@@ -41,7 +41,9 @@ class BallotOut(Schema):
     weighting: str
     validity_rule: str
     matter_class: str
+    co_owner_rule: str
     eligible_count: int
+    eligible_units: int
     source_type: str
     source_id: str
 
@@ -58,12 +60,20 @@ class MyVoteOut(Schema):
     channel: str
     receipt: str
     delegated: bool
+    # Owners' ballots: the units this vote is for, their area, and — when the caller
+    # may cast several entries — (entry id, units) to choose from.
+    units: list[str] = []
+    area: Decimal | None = None
+    entries: list[tuple[int, str]] = []
 
 
 class VoteIn(Schema):
     choices: list[int]
     idempotency_key: str | None = None
     on_behalf_of: int | None = None  # resident id of the principal (written proxy)
+    # Owners' ballots: which roll entry, when the caller may cast several (see
+    # MyVoteOut.entries).
+    voter: int | None = None
 
 
 class VoteOut(Schema):
@@ -91,6 +101,8 @@ class ResultOut(Schema):
     passed: bool | None
     eligible_count: int
     eligible_area: Decimal
+    # Owners' ballots: the exclusive units behind eligible_count (0 otherwise).
+    eligible_units: int = 0
     participants: int
     participating_area: Decimal
     options: list[OptionOut]
@@ -126,6 +138,9 @@ def my_vote(request: HttpRequest, pk: int) -> dict[str, object]:
         "channel": s.vote.channel if s.vote else "",
         "receipt": s.receipt,
         "delegated": s.delegated_to is not None,
+        "units": s.units,
+        "area": s.area,
+        "entries": s.entries,
     }
 
 
@@ -145,6 +160,7 @@ def cast(request: HttpRequest, pk: int, data: VoteIn) -> Status:
         choices=data.choices,
         idempotency_key=data.idempotency_key,
         on_behalf_of=principal,
+        voter_id=data.voter,
     )
     return Status(
         201,

@@ -1,5 +1,7 @@
 """Demo ballots in 阳光社区: an open yes/no vote, a closed owners' vote under
-民法典第二百七十八条 with its result, an open multiple-choice vote and a draft.
+民法典第二百七十八条 with its result, an open multiple-choice vote and a draft — and a
+few recorded owners (one owner of two flats, a co-owned flat with its representative,
+the developer's unsold flats) so opening the draft shows the interpretation's counting.
 
 Votes go through the real services (so the audit chain and receipts are real); the
 closed ballot is backdated after casting, as if it had run last month.
@@ -7,13 +9,15 @@ closed ballot is backdated after casting, as if it had run last month.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.utils import timezone
 
 from linli.accounts.models import Role
-from linli.communities.models import Resident
+from linli.communities.models import Building, Household, Organisation, Resident
+from linli.communities.ownership import OwnerSpec, ownership_set_unit
 from linli.core.demo import DemoContext
 from linli.voting import services
 from linli.voting.models import Ballot
@@ -140,6 +144,8 @@ def seed(ctx: DemoContext) -> None:
         done.add(r.household_id)
         services.vote_cast(actor=r.user, ballot=b3, choices=rng.sample(range(5), 2))
 
+    _seed_owners(ctx)
+
     # 4. A draft for staff to open.
     services.ballot_create(
         actor=sec,
@@ -155,3 +161,65 @@ def seed(ctx: DemoContext) -> None:
         opens_at=_local(3, 9),
         closes_at=_local(17, 18),
     )
+
+
+def _seed_owners(ctx: DemoContext) -> None:
+    """Owners recorded through the ownership service (the rest of the estate keeps the
+    household-level representation, see linli/voting/owners.py)."""
+    sec = ctx.users[Role.SECRETARY]
+    main = ctx.main
+    since = date(2019, 6, 1)
+    heads = list(
+        Resident.objects.filter(
+            community=main, relation="head", household__tenure="owner", is_active=True
+        )
+        .select_related("household")
+        .order_by("id")[:2]
+    )
+    let = Household.objects.filter(community=main, tenure="tenant").order_by("id").first()
+    if len(heads) < 2 or let is None:
+        return
+    landlord, head = heads
+    for unit in (landlord.household, let):
+        ownership_set_unit(
+            actor=sec, household=unit, owners=[OwnerSpec(landlord)], since=since, reason="演示"
+        )
+    spouse = (
+        Resident.objects.filter(household=head.household, is_active=True, birth_year__lte=2000)
+        .exclude(pk=head.pk)
+        .first()
+    )
+    if spouse is not None:
+        ownership_set_unit(
+            actor=sec,
+            household=head.household,
+            owners=[
+                OwnerSpec(head, Decimal("0.5"), representative=True),
+                OwnerSpec(spouse, Decimal("0.5")),
+            ],
+            since=since,
+            reason="演示：夫妻共有",
+        )
+    building = Building.objects.filter(community=main).order_by("id").first()
+    if building is None:
+        return
+    developer = Organisation.objects.create(
+        kind=Organisation.Kind.DEVELOPER, name="阳光置业有限公司", scope=main
+    )
+    developer.communities.add(main)
+    for room in ("1801", "1802", "1803"):
+        unit = Household.objects.create(
+            community=main,
+            building=building,
+            unit="9",
+            room=room,
+            area_m2=Decimal("96.50"),
+            tenure=Household.Tenure.OWNER,
+        )
+        ownership_set_unit(
+            actor=sec,
+            household=unit,
+            owners=[OwnerSpec(developer, developer_status="unsold")],
+            since=since,
+            reason="演示：开发商未售",
+        )
