@@ -36,6 +36,21 @@ class ProjectsConfig(AppConfig):
         )
         register(
             NavItem(
+                "pb",
+                _("社区营造投票"),
+                "projects:pb_list",
+                "resident",
+                25,
+                "🗳️",
+                visible=resident,
+                placement="more",
+            )
+        )
+        register(
+            NavItem("pb_staff", _("社区营造"), "projects:pb_list", "staff", 39, "🏗️", visible=staff)
+        )
+        register(
+            NavItem(
                 "micro_staff",
                 _("微更新审核"),
                 "projects:workbench",

@@ -11,7 +11,17 @@ from django.utils import timezone
 
 from linli.accounts.scope import scope_of
 from linli.core.errors import NotFound
-from linli.projects.models import MicroProject
+from linli.projects.models import (
+    Allocation,
+    Criterion,
+    MicroProject,
+    Override,
+    PBBallot,
+    PBProject,
+    Programme,
+    Score,
+)
+from linli.projects.models import Conflict as ConflictRow
 from linli.projects.permissions import VIEW_ROLES, community_ids
 from linli.projects.states import WAITING
 
@@ -92,4 +102,108 @@ def workbench_for(*, viewer: Any) -> list[tuple[MicroProject, Due | None]]:
     now = timezone.now()
     out: list[tuple[MicroProject, Due | None]] = [(p, waiting_on(p, now)) for p in rows]
     out.sort(key=lambda pd: (pd[1].at if pd[1] else now, pd[0].pk))
+    return out
+
+
+# --------------------------------------------------------------------------- PB
+
+PUBLIC_PHASES = ("voting", "results", "implementation", "closed")
+
+
+def programme_list_for(*, viewer: Any) -> QuerySet[Programme]:
+    return Programme.objects.filter(_visible_q(viewer)).select_related("community")
+
+
+def programme_get_for(*, viewer: Any, pk: int) -> Programme:
+    p = Programme.objects.filter(_visible_q(viewer), pk=pk).select_related("community").first()
+    if p is None:
+        raise NotFound()
+    return p
+
+
+def programme_public(*, pk: int) -> Programme:
+    """Anyone: a programme whose vote has opened (its shortlist and results are public)."""
+    p = Programme.objects.filter(pk=pk, phase__in=PUBLIC_PHASES).select_related("community").first()
+    if p is None:
+        raise NotFound()
+    return p
+
+
+def ballot_projects(prog: Programme) -> list[PBProject]:
+    return list(
+        PBProject.objects.filter(
+            community_id=prog.community_id,
+            programme_id=prog.pk,
+            status=PBProject.Status.SHORTLISTED,
+        )
+        .select_related("building")
+        .order_by("pk")
+    )
+
+
+def my_ballot(*, viewer: Any, prog: Programme) -> PBBallot | None:
+    scope = scope_of(viewer)
+    if scope.resident_id is None:
+        return None
+    qs = PBBallot.objects.filter(community_id=prog.community_id, programme_id=prog.pk)
+    if prog.unit == Programme.Unit.HOUSEHOLD:
+        return qs.filter(household_id=scope.household_id or 0).first()
+    return qs.filter(resident_id=scope.resident_id).first()
+
+
+@dataclass
+class ResultRow:
+    project: PBProject
+    by_method: dict[str, dict[str, Any]]
+
+
+def results(prog: Programme) -> dict[str, Any]:
+    """What the results page publishes: both methods, per-project explanations, the
+    comparison and every override with its reason (no voter is named)."""
+    allocs = {a.method: a for a in Allocation.objects.filter(programme=prog)}
+    projects = list(
+        PBProject.objects.filter(programme=prog)
+        .exclude(status__in=[PBProject.Status.SUBMITTED, PBProject.Status.NOT_SHORTLISTED])
+        .select_related("building")
+        .order_by("-votes", "cost_fen", "pk")
+    )
+    rows = [
+        ResultRow(p, {m: a.details.get(str(p.pk), {}) for m, a in allocs.items()}) for p in projects
+    ]
+    return {
+        "allocs": allocs,
+        "rows": rows,
+        "overrides": list(Override.objects.filter(programme=prog).select_related("project")),
+    }
+
+
+def review_board(prog: Programme) -> list[dict[str, Any]]:
+    """Published review: per project, each reviewer (by published title) with scores
+    and comment, and declared conflicts."""
+    crits = list(Criterion.objects.filter(programme=prog))
+    scores: dict[tuple[int, int], dict[str, Any]] = {}
+    for s in Score.objects.filter(
+        community_id=prog.community_id, project__programme=prog
+    ).select_related("reviewer"):
+        entry = scores.setdefault(
+            (s.project_id, s.reviewer_id),
+            {"reviewer": s.reviewer.title, "values": {}, "comment": s.comment},
+        )
+        entry["values"][s.criterion_id] = s.value
+    conflicts: dict[int, list[str]] = {}
+    for c in ConflictRow.objects.filter(project__programme=prog).select_related("reviewer"):
+        conflicts.setdefault(c.project_id, []).append(c.reviewer.title)
+    out = []
+    for p in PBProject.objects.filter(programme=prog).order_by("pk"):
+        out.append(
+            {
+                "project": p,
+                "reviews": [
+                    {**v, "row": [v["values"].get(c.pk) for c in crits]}
+                    for (pid, _r), v in sorted(scores.items())
+                    if pid == p.pk
+                ],
+                "conflicts": conflicts.get(p.pk, []),
+            }
+        )
     return out

@@ -12,3 +12,19 @@ urlpatterns = [
     path("workbench/", views.workbench, name="workbench"),
     path("public/", views.public_list, name="public_list"),
 ]
+
+from linli.projects import views_pb  # noqa: E402
+
+urlpatterns += [
+    path("pb/", views_pb.programme_list, name="pb_list"),
+    path("pb/new/", views_pb.programme_new, name="pb_new"),
+    path("pb/<int:pk>/", views_pb.programme_detail, name="pb_detail"),
+    path("pb/<int:pk>/act/", views_pb.programme_act, name="pb_act"),
+    path("pb/<int:pk>/propose/", views_pb.project_new, name="pb_project_new"),
+    path("pb/<int:pk>/review/", views_pb.review, name="pb_review"),
+    path("pb/<int:pk>/vote/", views_pb.vote, name="pb_vote"),
+    path("pb/<int:pk>/paper/", views_pb.paper, name="pb_paper"),
+    path("pb/<int:pk>/results/", views_pb.results, name="pb_results"),
+    path("pb/<int:pk>/override/", views_pb.override, name="pb_override"),
+    path("pb/<int:pk>/ballots.pb", views_pb.export_pb, name="pb_export"),
+]
