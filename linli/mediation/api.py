@@ -353,7 +353,12 @@ def case_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
 @router.post("/cases/{int:pk}/parties", response=CaseDetailOut)
 def party_add(request: HttpRequest, pk: int, data: PartyIn) -> dict[str, Any]:
     c = selectors.case_get_for(viewer=request.user, pk=pk)
-    services.party_add(actor=request.user, case=c, party=_party(data))
+    services.party_add(
+        actor=request.user,
+        case=c,
+        party=_party(data),
+        idempotency_key=idempotency.from_request(request),
+    )
     return _detail(request, pk)
 
 
@@ -387,7 +392,13 @@ def evidence_add(
     request: HttpRequest, pk: int, file: File[UploadedFile], description: Form[str] = ""
 ) -> Status:
     c = selectors.case_get_for(viewer=request.user, pk=pk)
-    e = services.evidence_add(actor=request.user, case=c, upload=file, description=description)
+    e = services.evidence_add(
+        actor=request.user,
+        case=c,
+        upload=file,
+        description=description,
+        idempotency_key=idempotency.from_request(request),
+    )
     return Status(
         201,
         {

@@ -246,12 +246,14 @@ class Party(BaseModel):
     phone = models.CharField(_("联系电话"), max_length=20, blank=True)
     # Address or employer, as the agreement's "basic facts" of the party.
     address = models.CharField(_("住址或单位"), max_length=100, blank=True)
+    idempotency_key = idempotency.key_field()
 
     class Meta:
         ordering = ["case_id", "role", "id"]
         verbose_name = _("当事人")
         verbose_name_plural = _("当事人")
         constraints = [
+            idempotency.unique_per_community("mediation_party_idempotency"),
             models.UniqueConstraint(
                 fields=["community", "case", "resident"],
                 condition=Q(resident__isnull=False),
@@ -347,11 +349,13 @@ class Evidence(BaseModel):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
+    idempotency_key = idempotency.key_field()
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("证据材料")
         verbose_name_plural = _("证据材料")
+        constraints = [idempotency.unique_per_community("mediation_evidence_idempotency")]
 
     def __str__(self) -> str:
         return self.original_name

@@ -212,6 +212,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 case=case,
                 party=_party_from_post(p, "party", p.get("role", ""), case.community_id)
                 or PartyIn(role=p.get("role", "")),
+                idempotency_key=idempotency.from_request(request),
             ),
             _("当事人已登记。"),
         ),
@@ -230,6 +231,7 @@ def case_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 case=case,
                 upload=request.FILES.get("file") or _no_file(),
                 description=p.get("description", ""),
+                idempotency_key=idempotency.from_request(request),
             ),
             _("证据材料已上传。"),
         ),

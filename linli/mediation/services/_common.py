@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from linli.accounts.models import Membership, Role
 from linli.communities.models import OrgUnit, Resident
 from linli.core import ratelimit
-from linli.core.errors import ValidationFailed
+from linli.core.errors import Conflict, ValidationFailed
 from linli.core.notify import Message
 from linli.core.textlimit import within
 from linli.core.writes import Write
@@ -21,9 +21,13 @@ from linli.mediation.models import Case, CaseMediator, Party
 OPEN_LIMIT = "mediation.open"
 SESSION_LIMIT = "mediation.session"
 EVIDENCE_LIMIT = "mediation.evidence"
+PARTY_LIMIT = "mediation.party"
+ROSTER_LIMIT = "mediation.roster"
 ratelimit.LIMITS.setdefault(OPEN_LIMIT, {"user": ratelimit.Limit(per_minute=10, per_day=200)})
 ratelimit.LIMITS.setdefault(SESSION_LIMIT, {"user": ratelimit.Limit(per_minute=20, per_day=500)})
 ratelimit.LIMITS.setdefault(EVIDENCE_LIMIT, {"user": ratelimit.Limit(per_minute=20, per_day=300)})
+ratelimit.LIMITS.setdefault(PARTY_LIMIT, {"user": ratelimit.Limit(per_minute=20, per_day=300)})
+ratelimit.LIMITS.setdefault(ROSTER_LIMIT, {"user": ratelimit.Limit(per_minute=20, per_day=200)})
 
 _PHONE = re.compile(r"^\+?[0-9][0-9\-]{6,19}$")
 
@@ -123,3 +127,16 @@ def actor_id(actor: Any) -> int:
     """The acting user's id (services that record who wrote require a signed-in user;
     the permission check before has made sure of it)."""
     return cast(int, getattr(actor, "pk", None))
+
+
+def replayed[M: Any](qs: Any, *, community_id: int, key: str, case: Case, owned: Any) -> M | None:
+    """The row an earlier post with ``key`` made on ``case`` (a retry: answered with
+    it, nothing written), None for a fresh key; a key used elsewhere is a conflict."""
+    if not key:
+        return None
+    row = qs.filter(community_id=community_id, idempotency_key=key).first()
+    if row is None:
+        return None
+    if row.case_id != case.pk or not owned(row):
+        raise Conflict(_("该请求编号已被使用，请刷新页面后重试。"), code="idempotency_conflict")
+    return cast(M, row)

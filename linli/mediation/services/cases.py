@@ -44,6 +44,7 @@ from linli.mediation.permissions import (
 )
 from linli.mediation.services._common import (
     OPEN_LIMIT,
+    PARTY_LIMIT,
     PartyIn,
     actor_id,
     check_distinct,
@@ -51,6 +52,7 @@ from linli.mediation.services._common import (
     manager_usernames,
     mediator_usernames,
     party_phones,
+    replayed,
     tell_staff,
 )
 from linli.mediation.states import CASE, ESCALATE_FROM, LEVEL
@@ -242,19 +244,39 @@ def _lock_case(case: Case) -> Case:
     return lock_row(Case.objects.all(), case.pk, community_id=case.community_id)
 
 
-def party_add(*, actor: Actor, case: Case, party: PartyIn) -> Party:
-    """Add a party (typically the respondent, once known) while the case is open."""
+def party_add(*, actor: Actor, case: Case, party: PartyIn, idempotency_key: str = "") -> Party:
+    """Add a party (typically the respondent, once known) while the case is open.
+    Idempotent on ``idempotency_key``."""
     if not sees_case(actor, case):
         raise NotFound()
     if not runs_case(actor, case):
         raise PermissionDenied(_("只有本案调解员或社区、街道调解负责人可以登记当事人。"))
+    key = idempotency.clean(idempotency_key)
     row = clean_party(party, community_id=case.community_id, case=case)
+    row.idempotency_key = key
+    earlier: Party | None = replayed(
+        Party.objects.all(),
+        community_id=case.community_id,
+        key=key,
+        case=case,
+        owned=lambda p: True,  # parties are the case's, not the writer's
+    )
+    if earlier is not None:
+        return earlier
+    ratelimit.check(PARTY_LIMIT, user=actor)
     with governed_write(
         actor=actor, action="mediation.party_added", community_id=case.community_id
     ) as w:
         locked = _lock_case(case)
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidTransition(_("案件已结案，不能再登记当事人。"))
+        if key:
+            same = Party.objects.filter(
+                community_id=case.community_id, idempotency_key=key, case_id=case.pk
+            ).first()
+            if same is not None:  # a simultaneous post with the same key went first
+                w.record = False
+                return same
         if (
             row.resident_id is not None
             and Party.objects.filter(

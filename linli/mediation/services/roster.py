@@ -10,12 +10,14 @@ from django.utils.translation import gettext as _
 
 from linli.accounts.models import Membership, Role
 from linli.communities.models import OrgUnit
+from linli.core import ratelimit
 from linli.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from linli.core.textlimit import within
 from linli.core.types import Actor
 from linli.core.writes import governed_write
 from linli.mediation.models import Mediator
 from linli.mediation.permissions import can_manage_roster
+from linli.mediation.services._common import ROSTER_LIMIT
 
 
 def mediator_add(
@@ -58,6 +60,7 @@ def mediator_add(
         source = Mediator.Source.COMMITTEE
     if Mediator.objects.filter(community_id=community.pk, user_id=user_id).exists():
         raise Conflict(_("此人已在本社区调解员名册中。"))
+    ratelimit.check(ROSTER_LIMIT, user=actor)
     with governed_write(
         actor=actor, action="mediation.mediator_added", community_id=community.pk
     ) as w:

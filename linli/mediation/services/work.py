@@ -33,7 +33,13 @@ from linli.mediation.models import (
     Session,
 )
 from linli.mediation.permissions import can_add_evidence, can_write_agreement, sees_case
-from linli.mediation.services._common import EVIDENCE_LIMIT, SESSION_LIMIT, actor_id, party_phones
+from linli.mediation.services._common import (
+    EVIDENCE_LIMIT,
+    SESSION_LIMIT,
+    actor_id,
+    party_phones,
+    replayed,
+)
 from linli.mediation.states import CASE
 
 MAX_EVIDENCE_BYTES = 10 * 1024 * 1024
@@ -126,7 +132,12 @@ def _sniff(upload: UploadedFile) -> str:
 
 
 def evidence_add(
-    *, actor: Actor, case: Case, upload: UploadedFile, description: str = ""
+    *,
+    actor: Actor,
+    case: Case,
+    upload: UploadedFile,
+    description: str = "",
+    idempotency_key: str = "",
 ) -> Evidence:
     """Keep a file with the case (JPEG, PNG, WebP or PDF, at most 10 MB), stored under
     a random name and served only through the case's permission check."""
@@ -146,6 +157,16 @@ def evidence_add(
     if not ctype:
         raise ValidationFailed(_("只能上传 JPG、PNG、WebP 图片或 PDF 文件。"), field="file")
     original = PurePath(upload.name or "file").name[:120]
+    key = idempotency.clean(idempotency_key)
+    earlier: Evidence | None = replayed(
+        Evidence.objects.all(),
+        community_id=case.community_id,
+        key=key,
+        case=case,
+        owned=lambda e: e.uploaded_by_id == actor_id(actor),
+    )
+    if earlier is not None:
+        return earlier
     ratelimit.check(EVIDENCE_LIMIT, user=actor)
     with governed_write(
         actor=actor, action="mediation.evidence_added", community_id=case.community_id
@@ -153,6 +174,15 @@ def evidence_add(
         locked = lock_row(Case.objects.all(), case.pk, community_id=case.community_id)
         if locked.status not in ACTIVE_STATUSES:
             raise InvalidTransition(_("案件已结案，不能再添加证据材料。"))
+        if key:
+            # A simultaneous post with the same key waited on the case lock: answer it
+            # with the first one's row.
+            same = Evidence.objects.filter(
+                community_id=case.community_id, idempotency_key=key, case_id=case.pk
+            ).first()
+            if same is not None:
+                w.record = False
+                return same
         upload.name = f"{uuid.uuid4().hex}{EXTENSIONS[ctype]}"
         ev = Evidence.objects.create(
             community_id=case.community_id,
@@ -163,6 +193,7 @@ def evidence_add(
             size=size,
             description=description,
             uploaded_by_id=actor_id(actor),
+            idempotency_key=key,
         )
         w.target = locked
         w.payload.update(evidence=ev.pk, type=ctype, size=size)

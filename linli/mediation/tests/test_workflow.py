@@ -199,3 +199,32 @@ def test_staff_who_do_not_mediate_see_masked_phones(mw: Any) -> None:
     assert sec["applicant"] == phone[:3] + "****" + phone[-4:]
     other = {p.role: p.phone for p in case_file(viewer=mw.user("neighbour"), case=mw.case).parties}
     assert other["applicant"] == ""
+
+
+def test_party_and_evidence_idempotent(mw: Any, tmp_path: Any, settings: Any) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from linli.mediation.models import Evidence
+
+    settings.MEDIA_ROOT = tmp_path
+    kw: dict[str, Any] = {
+        "actor": mw.user("worker"),
+        "case": mw.case,
+        "party": services.PartyIn(role="respondent", name="钱七", phone="13700001234"),
+        "idempotency_key": "party-1",
+    }
+    assert services.party_add(**kw).pk == services.party_add(**kw).pk
+    assert Party.objects.filter(case=mw.case, name="钱七").count() == 1
+    first = services.evidence_add(
+        actor=mw.user("grid_worker"),
+        case=mw.case,
+        upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 a"),
+        idempotency_key="ev-1",
+    )
+    again = services.evidence_add(
+        actor=mw.user("grid_worker"),
+        case=mw.case,
+        upload=SimpleUploadedFile("a.pdf", b"%PDF-1.4 a"),
+        idempotency_key="ev-1",
+    )
+    assert first.pk == again.pk and Evidence.objects.count() == 1
