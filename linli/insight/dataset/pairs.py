@@ -33,8 +33,18 @@ PERSONAL = {"di-other", "li-aid", "li-elderly", "li-market", "ho-service"}
 # leaf in the same building within days are the same problem. For broad leaves
 # (fire hazards, falling objects, leaks in different flats) they often are not.
 SINGLE_OBJECT = {
-    "fac-elevator", "fac-light", "fac-water", "env-garbage", "env-stall", "gr-lawn",
-    "di-noise", "tr-road", "ho-renovation", "sa-gas", "env-clutter", "di-pet",
+    "fac-elevator",
+    "fac-light",
+    "fac-water",
+    "env-garbage",
+    "env-stall",
+    "gr-lawn",
+    "di-noise",
+    "tr-road",
+    "ho-renovation",
+    "sa-gas",
+    "env-clutter",
+    "di-pet",
 }
 # Leaves that residents' words easily confuse: the hard negatives come from these.
 CONFUSABLE = [
@@ -83,7 +93,9 @@ HANDMADE: list[dict[str, Any]] = [
 ]
 
 
-def _pairs(texts: dict[str, list[str]], rng: random.Random, n_pos: int, n_neg: int) -> list[dict[str, Any]]:  # noqa: E501
+def _pairs(
+    texts: dict[str, list[str]], rng: random.Random, n_pos: int, n_neg: int
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     place_bound = [c for c in sorted(texts) if c in SINGLE_OBJECT]
     seen: set[tuple[str, str]] = set()
@@ -94,8 +106,16 @@ def _pairs(texts: dict[str, list[str]], rng: random.Random, n_pos: int, n_neg: i
             continue
         seen.add((a, b))
         out.append(
-            {"a": a, "b": b, "same_building": True, "distance_m": None,
-             "days": rng.randint(0, 12), "label": 1, "kind": "positive", "leaves": [code, code]}
+            {
+                "a": a,
+                "b": b,
+                "same_building": True,
+                "distance_m": None,
+                "days": rng.randint(0, 12),
+                "label": 1,
+                "kind": "positive",
+                "leaves": [code, code],
+            }
         )
     while sum(1 for p in out if p["kind"] == "hard_negative") < n_neg:
         x, y = rng.choice(CONFUSABLE)
@@ -106,21 +126,45 @@ def _pairs(texts: dict[str, list[str]], rng: random.Random, n_pos: int, n_neg: i
             continue
         seen.add((a, b))
         out.append(
-            {"a": a, "b": b, "same_building": True, "distance_m": None,
-             "days": rng.randint(0, 12), "label": 0, "kind": "hard_negative", "leaves": [x, y]}
+            {
+                "a": a,
+                "b": b,
+                "same_building": True,
+                "distance_m": None,
+                "days": rng.randint(0, 12),
+                "label": 0,
+                "kind": "hard_negative",
+                "leaves": [x, y],
+            }
         )
     for i in range(20):
         code = rng.choice(place_bound)
         a, b = rng.sample(texts[code], 2)
         if i % 2:
             out.append(
-                {"a": a, "b": b, "same_building": False, "distance_m": 300.0,
-                 "days": 2, "label": 0, "kind": "place_negative", "leaves": [code, code]}
+                {
+                    "a": a,
+                    "b": b,
+                    "same_building": False,
+                    "distance_m": 300.0,
+                    "days": 2,
+                    "label": 0,
+                    "kind": "place_negative",
+                    "leaves": [code, code],
+                }
             )
         else:
             out.append(
-                {"a": a, "b": b, "same_building": True, "distance_m": None,
-                 "days": 20 + i, "label": 0, "kind": "time_negative", "leaves": [code, code]}
+                {
+                    "a": a,
+                    "b": b,
+                    "same_building": True,
+                    "distance_m": None,
+                    "days": 20 + i,
+                    "label": 0,
+                    "kind": "time_negative",
+                    "leaves": [code, code],
+                }
             )
     return out
 
@@ -131,8 +175,14 @@ def build() -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     test = _pairs(HELDOUT, rng, 100, 100)
     for h in HANDMADE:
         test.append(
-            {**h, "same_building": True, "distance_m": None, "days": 1, "kind":
-             "hand_positive" if h["label"] else "hand_negative", "leaves": []}
+            {
+                **h,
+                "same_building": True,
+                "distance_m": None,
+                "days": 1,
+                "kind": "hand_positive" if h["label"] else "hand_negative",
+                "leaves": [],
+            }
         )
     return tune, test
 

@@ -1,0 +1,207 @@
+"""Writes of insight: the stored suggestion of a request, staff corrections (audited),
+and retraining a community's model from its corrections (audited when adopted)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from linli.communities.models import OrgUnit
+from linli.core import ratelimit
+from linli.core.errors import PermissionDenied, ValidationFailed
+from linli.core.types import Actor
+from linli.core.writes import governed_write, lock_row
+from linli.insight import classifier
+from linli.insight.classifier import Model, Prediction
+from linli.insight.models import CommunityModel, Correction, Suggestion
+from linli.insight.suggest import model_for, suggest
+from linli.requests import catalog
+from linli.requests.models import ServiceRequest
+from linli.requests.permissions import can_manage
+
+log = logging.getLogger(__name__)
+
+# A community model is trained once this many corrections exist…
+MIN_CORRECTIONS = 30
+# …each counting this many times against one starter text (they are the community's
+# own wording, so they weigh more).
+CORRECTION_WEIGHT = 3.0
+
+
+def suggestion_for(req: ServiceRequest) -> Suggestion:
+    """The stored suggestion of ``req``, made now with the community's model if
+    there is none yet. Derived data (no audit event): recomputing gives the same."""
+    existing = Suggestion.objects.filter(request=req).first()
+    if existing is not None:
+        return existing
+    pred = suggest(req.description, community_id=req.community_id)
+    row, _created = Suggestion.objects.get_or_create(
+        request=req,
+        defaults={
+            "community_id": req.community_id,
+            "category_code": pred.category or "",
+            "confidence": min(1.0, max(0.0, pred.confidence)),
+            "alternatives": pred.alternatives,
+            "needs_human": pred.needs_human,
+            "reason": pred.reason,
+            "model_digest": model_for(req.community_id).digest(),
+        },
+    )
+    return row
+
+
+def classify_for_user(*, actor: Actor, text: str, community_id: int | None) -> Prediction:
+    """A suggestion while a resident or staff member types (rate-limited per user)."""
+    ratelimit.check("insight.classify", user=actor)
+    return suggest(text, community_id=community_id)
+
+
+def correction_record(
+    *, actor: Actor, request: ServiceRequest, category_code: str, channel: str = "web"
+) -> Correction:
+    """Staff state the right leaf for a request's text (the suggestion was wrong, or
+    right: a confirmation is a label too). One per request; a new one replaces it."""
+    if not can_manage(actor, request):
+        raise PermissionDenied(_("只有负责该诉求的网格员、社区工作者可以更正类别。"))
+    cat = catalog.active_by_code(category_code or "")
+    if cat is None or catalog.has_active_children(cat.pk) or cat.parent_id is None:
+        raise ValidationFailed(_("请选择一个具体的类别。"), field="category")
+    ratelimit.check("insight.correct", user=actor)
+    with governed_write(
+        actor=actor, action="insight.correct", community_id=request.community_id
+    ) as w:
+        req = lock_row(ServiceRequest.objects.all(), request.pk)
+        sug = suggestion_for(req)
+        row, created = Correction.objects.update_or_create(
+            request=req,
+            defaults={
+                "community_id": req.community_id,
+                "text": req.description,
+                "suggested_code": sug.category_code,
+                "category_id": cat.pk,
+                "corrected_by_id": getattr(actor, "pk", None),
+            },
+        )
+        w.target = row
+        w.payload = {
+            "request": req.pk,
+            "suggested": sug.category_code,
+            "category": cat.code,
+            "agrees": sug.category_code == cat.code,
+            "replaced": not created,
+            "channel": channel,
+        }
+    return row
+
+
+# ---------------------------------------------------------------- retraining
+
+
+@dataclass(frozen=True)
+class RetrainResult:
+    community_id: int
+    corrections: int
+    trained: bool
+    adopted: bool
+    accuracy: float | None = None
+    baseline_accuracy: float | None = None
+    note: str = ""
+
+
+def _split(rows: Sequence[Correction]) -> tuple[list[Correction], list[Correction]]:
+    """Deterministic 80/20 split of the corrections by a hash of the request id: the
+    20 % join the bundled held-out set to judge the new model."""
+    train: list[Correction] = []
+    held: list[Correction] = []
+    for r in rows:
+        h = int(hashlib.sha256(str(r.request_id).encode()).hexdigest()[:8], 16)
+        (held if h % 5 == 0 else train).append(r)
+    return train, held
+
+
+def _accuracy(model: Model, rows: Sequence[dict[str, Any]]) -> float:
+    preds = model.predict([r["text"] for r in rows], detect_mixed=False)
+    ok = sum(classifier.is_correct(p.category, r) for p, r in zip(preds, rows, strict=True))
+    return ok / max(1, len(rows))
+
+
+def retrain_community(
+    *,
+    community: OrgUnit,
+    base: Sequence[dict[str, Any]] | None = None,
+    heldout: Sequence[dict[str, Any]] | None = None,
+    min_corrections: int = MIN_CORRECTIONS,
+    current: Model | None = None,
+) -> RetrainResult:
+    """Retrain ``community``'s model from the starter data plus its corrections when
+    there are at least ``min_corrections``, and adopt it only if it is more accurate
+    than the model in use on the held-out data (bundled held-out set + a fifth of the
+    corrections). ``base``/``heldout`` replace the bundled sets (tests)."""
+    rows = list(
+        Correction.objects.filter(community=community)
+        .select_related("category")
+        .order_by("request_id")
+    )
+    if len(rows) < min_corrections:
+        return RetrainResult(community.pk, len(rows), False, False, note="not enough")
+    base = list(base) if base is not None else classifier.load_rows(classifier.DATA / "train.jsonl")
+    held = (
+        list(heldout)
+        if heldout is not None
+        else classifier.load_rows(classifier.DATA / "heldout.jsonl")
+    )
+    train_rows, held_rows = _split(rows)
+    texts = [r["text"] for r in base] + [c.text for c in train_rows]
+    labels = [r["label"] for r in base] + [c.category.code for c in train_rows]
+    weights = [1.0] * len(base) + [CORRECTION_WEIGHT] * len(train_rows)
+    judge = held + [{"text": c.text, "label": c.category.code} for c in held_rows]
+    current = current if current is not None else model_for(community.pk)
+    candidate = classifier.train(
+        texts,
+        labels,
+        sample_weight=weights,
+        threshold=current.threshold,
+        meta={"kind": "community", "community": community.pk, "corrections": len(train_rows)},
+    )
+    acc_new = _accuracy(candidate, judge)
+    acc_old = _accuracy(current, judge)
+    if acc_new <= acc_old:
+        log.info(
+            "community %s: retrained model not better (%.3f <= %.3f)",
+            community.pk,
+            acc_new,
+            acc_old,
+        )
+        return RetrainResult(community.pk, len(rows), True, False, acc_new, acc_old, "not better")
+    with governed_write(actor=None, action="insight.adopt_model", community_id=community.pk) as w:
+        lock_row(OrgUnit.objects.all(), community.pk)
+        CommunityModel.objects.filter(community=community, is_active=True).update(is_active=False)
+        row = CommunityModel.objects.create(
+            community=community,
+            data=candidate.to_bytes(),
+            digest=candidate.digest(),
+            corrections=len(rows),
+            accuracy=acc_new,
+            baseline_accuracy=acc_old,
+            is_active=True,
+        )
+        w.target = row
+        w.payload = {"corrections": len(rows), "accuracy": acc_new, "baseline": acc_old}
+    return RetrainResult(community.pk, len(rows), True, True, acc_new, acc_old, "adopted")
+
+
+def retrain_all(*, min_corrections: int = MIN_CORRECTIONS) -> list[RetrainResult]:
+    ids = (
+        Correction.objects.values_list("community_id", flat=True)
+        .order_by("community_id")
+        .distinct()
+    )
+    out = []
+    for community in OrgUnit.objects.filter(pk__in=list(ids)).order_by("pk"):
+        out.append(retrain_community(community=community, min_corrections=min_corrections))
+    return out
