@@ -23,6 +23,7 @@ from linli.core import idempotency
 from linli.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _run
+from linli.insight import report as insight_report
 from linli.requests import pending
 from linli.requests import services as svc
 from linli.requests.forms import RecordForm, ReportForm
@@ -107,9 +108,16 @@ def report(request: HttpRequest) -> HttpResponse:
                     kept += pending.keep(new_uploads)
                 except ValidationFailed as exc:
                     form.add_error("photos", str(exc.message))
+    category_check = None
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
-        if not request.POST.get("confirm_new"):
+        # Insight (SPEC §10): take the suggested category, or ask once when it differs.
+        d["category"] = insight_report.chosen_category(request.POST, d["category"])
+        category_check = insight_report.category_check(
+            post=request.POST, chosen=d["category"], text=d["description"] or "",
+            community_id=community_id,
+        )  # fmt: skip
+        if category_check is None and not request.POST.get("confirm_new"):
             lat = _float(d["lat"])
             lng = _float(d["lng"])
             duplicates = find_duplicates(
@@ -119,7 +127,7 @@ def report(request: HttpRequest) -> HttpResponse:
                 lat=lat,
                 lng=lng,
             )
-        if not duplicates:
+        if category_check is None and not duplicates:
             address = d["address"]
             if d["unit"]:
                 address = (_("%(u)s单元") % {"u": d["unit"]} + " " + address).strip()
@@ -149,6 +157,8 @@ def report(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "duplicates": duplicates,
+            "category_check": category_check,
+            "insight_carry": insight_report.carry(request.POST),
             "tree": categories_tree(),
             "kept": [(k, k.thumbnail_data_uri()) for k in kept],
             "kept_token": pending.token_for(kept, user_id=user_id),
