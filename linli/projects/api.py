@@ -189,3 +189,133 @@ def micro_act(request: HttpRequest, pk: int, data: ActIn) -> dict[str, Any]:
     p = selectors.micro_get_for(viewer=request.user, pk=pk)
     services.micro_transition(actor=request.user, project=p, action=data.action, reason=data.reason)
     return _detail(request, pk)
+
+
+# --------------------------------------------------------------------------- PB
+
+
+class ProgrammeOut(Schema):
+    id: int
+    community_id: int
+    title: str
+    phase: str
+    budget_fen: int
+    ballot_kind: str
+    max_choices: int | None
+    unit: str
+    method: str
+    voting_opens: datetime
+    voting_closes: datetime
+    actions: list[str]
+
+
+class PBProjectOut(Schema):
+    id: int
+    title: str
+    cost_fen: int
+    status: str
+    score: int | None
+    votes: int
+
+
+class PBProjectIn(Schema):
+    title: str
+    description: str
+    cost_yuan: str
+    building_id: int | None = None
+
+
+class BallotIn(Schema):
+    project_ids: list[int]
+
+
+class BallotOut(Schema):
+    programme_id: int
+    total_fen: int
+    channel: str
+
+
+class AdvanceIn(Schema):
+    action: str
+
+
+class ResultOut(Schema):
+    method: str
+    funded: list[int]
+    spent_fen: int
+    voters: int
+    satisfied: int
+    details: dict[str, Any]
+
+
+def _prog_out(request: HttpRequest, p: Any) -> dict[str, Any]:
+    from linli.projects.states import PROGRAMME
+
+    return {
+        "id": p.pk,
+        "community_id": p.community_id,
+        "title": p.title,
+        "phase": p.phase,
+        "budget_fen": p.budget_fen,
+        "ballot_kind": p.ballot_kind,
+        "max_choices": p.max_choices,
+        "unit": p.unit,
+        "method": p.method,
+        "voting_opens": p.voting_opens,
+        "voting_closes": p.voting_closes,
+        "actions": PROGRAMME.available(request.user, p),
+    }
+
+
+@router.get("/programmes", response=list[ProgrammeOut])
+def programme_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_prog_out(request, p) for p in selectors.programme_list_for(viewer=request.user)[:100]]
+
+
+@router.get("/programmes/{int:pk}", response=ProgrammeOut)
+def programme_detail(request: HttpRequest, pk: int) -> dict[str, Any]:
+    return _prog_out(request, selectors.programme_get_for(viewer=request.user, pk=pk))
+
+
+@router.get("/programmes/{int:pk}/projects", response=list[PBProjectOut])
+def programme_projects(request: HttpRequest, pk: int) -> list[Any]:
+    prog = selectors.programme_get_for(viewer=request.user, pk=pk)
+    return list(prog.projects.order_by("pk"))
+
+
+@router.post("/programmes/{int:pk}/projects", response={201: PBProjectOut})
+def programme_project_submit(request: HttpRequest, pk: int, data: PBProjectIn) -> Status:
+    prog = selectors.programme_get_for(viewer=request.user, pk=pk)
+    p = services.pb_project_submit(
+        actor=request.user,
+        programme=prog,
+        title=data.title,
+        description=data.description,
+        cost_yuan=data.cost_yuan,
+        building_id=data.building_id,
+        idempotency_key=idempotency.from_request(request),
+    )
+    return Status(201, p)
+
+
+@router.post("/programmes/{int:pk}/advance", response=ProgrammeOut)
+def programme_advance(request: HttpRequest, pk: int, data: AdvanceIn) -> dict[str, Any]:
+    prog = selectors.programme_get_for(viewer=request.user, pk=pk)
+    services.programme_advance(actor=request.user, programme=prog, action=data.action)
+    return _prog_out(request, selectors.programme_get_for(viewer=request.user, pk=pk))
+
+
+@router.post("/programmes/{int:pk}/ballot", response={201: BallotOut})
+def programme_vote(request: HttpRequest, pk: int, data: BallotIn) -> Status:
+    """Cast the viewer's ballot. One per resident/household: a second is 409; a retry
+    of the same request therefore cannot count twice."""
+    prog = selectors.programme_get_for(viewer=request.user, pk=pk)
+    b = services.ballot_cast(actor=request.user, programme=prog, project_ids=data.project_ids)
+    return Status(201, {"programme_id": prog.pk, "total_fen": b.total_fen, "channel": b.channel})
+
+
+@router.get("/programmes/{int:pk}/results", response=list[ResultOut], auth=None)
+def programme_results(request: HttpRequest, pk: int) -> list[Any]:
+    """Public once the vote has closed: both methods' outcomes with explanations."""
+    prog = selectors.programme_public(pk=pk)
+    return list(prog.allocations.order_by("method"))

@@ -126,11 +126,16 @@ def seed(ctx: DemoContext) -> None:
         reason="屋顶为消防疏散平台，不得固定安装设施；建议改在 5 幢南侧空地。",
     )
 
+    seed_pb(ctx, people)
+
     from linli.deliberation.models import Topic
 
     topic = (
         Topic.objects.filter(
-            community=ctx.main, step__in=["publicised", "closed"], result_passed=True
+            community=ctx.main,
+            step__in=["publicised", "closed"],
+            result_passed=True,
+            micro_project__isnull=True,
         )
         .order_by("id")
         .first()
@@ -142,3 +147,92 @@ def seed(ctx: DemoContext) -> None:
             place="议题所涉区域",
             lines=[("材料", "8000"), ("施工", "6000")],
         )
+
+
+def seed_pb(ctx: DemoContext, people: list[Resident]) -> None:
+    """A programme whose vote has closed (results with both methods) and one open for
+    voting now."""
+    from linli.projects.models import PBProject, Programme
+
+    sec = ctx.users[Role.SECRETARY]
+    expert = ctx.users[Role.SUPERVISOR]
+    now = timezone.now()
+    rng = ctx.rng
+    buildings = list(ctx.main.community_buildings.order_by("id")[:4])
+
+    def make(title: str, closes: timedelta, budget: str, kind: str, k: int | None) -> Programme:
+        prog = services.programme_create(
+            actor=sec,
+            community=ctx.main,
+            title=title,
+            description="社区营造专项资金，居民提案、专家评审、全体居民投票决定资助哪些项目。",
+            budget_yuan=budget,
+            ballot_kind=kind,
+            max_choices=k,
+            unit="resident",
+            method="mes",
+            criteria=[("居民需求", 4), ("可行性", 3), ("受益面", 3)],
+            dates=services.Dates(
+                now - timedelta(days=20),
+                now - timedelta(days=10),
+                now - timedelta(days=3),
+                now + closes,
+            ),
+        )
+        services.reviewer_add(actor=sec, programme=prog, user=expert, title="社区规划师")
+        services.programme_advance(actor=sec, programme=prog, action="open_proposals")
+        return prog
+
+    ideas = [
+        ("楼道微光照明", "12000"),
+        ("中心花园座椅更新", "28000"),
+        ("儿童阅读角", "15000"),
+        ("电动车充电棚", "45000"),
+        ("垃圾分类亭美化", "9000"),
+        ("老人助行扶手", "18000"),
+    ]
+    for title, closes, kind, k in (
+        ("2026 年社区营造（第一期）", timedelta(days=-1), "approval", 3),
+        ("2026 年社区营造（第二期）", timedelta(days=5), "knapsack", None),
+    ):
+        prog = make(title, closes if closes > timedelta(0) else timedelta(days=1), "80000", kind, k)
+        for i, (t, cost) in enumerate(ideas):
+            services.pb_project_submit(
+                actor=people[i % len(people)].user,
+                programme=prog,
+                title=t,
+                description=f"{t}：居民提案，详见现场照片与预算。",
+                cost_yuan=cost,
+                building_id=buildings[i % len(buildings)].pk if buildings else None,
+            )
+        services.programme_advance(actor=sec, programme=prog, action="start_review")
+        prog.refresh_from_db()
+        crits = list(prog.criteria.all())
+        for p in PBProject.objects.filter(programme=prog).order_by("pk"):
+            services.score_submit(
+                actor=expert,
+                project=p,
+                scores={c.pk: rng.randint(5, 10) for c in crits},
+                comment="方案清楚，预算合理。",
+            )
+        services.programme_advance(actor=sec, programme=prog, action="open_voting")
+        prog.refresh_from_db()
+        shortlisted = list(
+            PBProject.objects.filter(programme=prog, status="shortlisted").order_by("pk")
+        )
+        voters = Resident.objects.filter(community=ctx.main, user__isnull=False).select_related(
+            "user"
+        )[:30]
+        for r in voters:
+            if r.user_id == ctx.users[Role.RESIDENT].pk and closes > timedelta(0):
+                continue  # the demo resident still has a ballot to cast
+            pick = rng.sample(shortlisted, min(len(shortlisted), rng.randint(1, 3)))
+            if kind == "knapsack":
+                while sum(p.cost_fen for p in pick) > prog.budget_fen:
+                    pick.pop()
+            if pick:
+                services.ballot_cast(actor=r.user, programme=prog, project_ids=[p.pk for p in pick])
+        if closes < timedelta(0):
+            Programme.objects.filter(pk=prog.pk).update(voting_closes=now - timedelta(minutes=5))
+            prog.refresh_from_db()
+            services.programme_advance(actor=sec, programme=prog, action="close_voting")

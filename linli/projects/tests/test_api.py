@@ -65,3 +65,29 @@ def test_api_refusals(client: Any, world: World) -> None:
         _post(client, f"{API}/micro", {**BODY, "community_id": world.community.pk}).status_code
         == 404
     )
+
+
+def test_api_pb_vote_and_results(client: Any, world: World) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linli.projects.models import PBProject, Programme
+    from linli.projects.tests.conftest import voting_programme
+
+    prog = voting_programme(world)
+    ids = list(PBProject.objects.filter(programme=prog).values_list("pk", flat=True))
+    client.force_login(world.user("resident"))
+    r = _post(client, f"{API}/programmes/{prog.pk}/ballot", {"project_ids": ids})
+    assert r.status_code == 400 and r.json()["code"] == "too_many_choices"
+    r = _post(client, f"{API}/programmes/{prog.pk}/ballot", {"project_ids": ids[:1]})
+    assert r.status_code == 201
+    r = _post(client, f"{API}/programmes/{prog.pk}/ballot", {"project_ids": ids[:1]})
+    assert r.status_code == 409 and r.json()["code"] == "already_voted"
+    Programme.objects.filter(pk=prog.pk).update(voting_closes=timezone.now() - timedelta(seconds=1))
+    client.force_login(world.user("secretary"))
+    r = _post(client, f"{API}/programmes/{prog.pk}/advance", {"action": "close_voting"})
+    assert r.status_code == 200 and r.json()["phase"] == "results"
+    client.logout()
+    r = client.get(f"{API}/programmes/{prog.pk}/results")
+    assert r.status_code == 200 and {x["method"] for x in r.json()} == {"greedy", "mes"}
