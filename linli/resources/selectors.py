@@ -295,7 +295,8 @@ def utilisation_for(
     open minutes (opening hours on the working calendar), used minutes (bookings that
     were confirmed, picked up, returned or handed over, clipped to the opening hours),
     and the idle rate = open days without any use / open days. Suspended and retired
-    resources are left out; one listed during the period counts from its listing day."""
+    resources are left out; one listed during the period counts from its listing day
+    (or its first recorded use, when earlier)."""
     if community_id not in community_ids(viewer, VIEW_ROLES) and community_id not in community_ids(
         viewer, MANAGER_ROLES
     ):
@@ -328,9 +329,12 @@ def utilisation_for(
         rows = by_res.get(r.pk, [])
         used = [(s, e) for s, e, st in rows if st in used_statuses]
         u = Utilisation(r, 0, 0, 0, 0, len(used), sum(1 for *_x, st in rows if st == "no_show"))
-        # A resource listed during the period is counted from the day it was listed.
-        listed = r.created_at.astimezone(LOCAL_TZ).date()
-        for d in days(max(first, listed), last):
+        # A resource listed during the period is counted from the day it was listed (or
+        # its first use, if that was recorded earlier: a register taken over from paper).
+        since = r.created_at.astimezone(LOCAL_TZ).date()
+        if rows:
+            since = min(since, min(s for s, _e, _st in rows).astimezone(LOCAL_TZ).date())
+        for d in days(max(first, since), last):
             intervals = open_intervals(
                 hours=hours, day=d, open_on_holidays=r.open_on_holidays, calendar=cal
             )
