@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/agreement/", views.agreement_edit, name="agreement_edit"),
     path("<int:pk>/agreement/sign/", views.agreement_sign, name="agreement_sign"),
     path("<int:pk>/agreement/print/", views.agreement_print, name="agreement_print"),
+    path("<int:pk>/agreement.pdf", views.agreement_pdf, name="agreement_pdf"),
     path("<int:pk>/evidence/<int:eid>/", views.evidence_download, name="evidence"),
     path("from-request/<int:rid>/", views.from_request, name="from_request"),
     path("mediators/", views.roster, name="roster"),

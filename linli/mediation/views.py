@@ -365,6 +365,27 @@ def agreement_print(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+def agreement_pdf(request: HttpRequest, pk: int) -> HttpResponse:
+    """The same agreement as an A4 PDF (WeasyPrint), for filing or sending to court."""
+    from weasyprint import HTML
+
+    case = selectors.case_get_for(viewer=request.user, pk=pk)
+    f = selectors.case_file(viewer=request.user, case=case)
+    if f.agreement is None:
+        raise NotFound()
+    parts = [(label, getattr(f.agreement, k)) for k, label in AGREEMENT_PARTS]
+    html = render(
+        request,
+        "mediation/agreement_print.html",
+        {"c": case, "f": f, "a": f.agreement, "parts": parts, "pdf": True},
+    ).content.decode()
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    resp = HttpResponse(pdf, content_type="application/pdf")
+    resp["Content-Disposition"] = f'inline; filename="agreement-{case.pk}.pdf"'
+    return resp
+
+
+@login_required
 def evidence_download(request: HttpRequest, pk: int, eid: int) -> HttpResponseBase:
     case = selectors.case_get_for(viewer=request.user, pk=pk)
     ev = selectors.evidence_get_for(viewer=request.user, case=case, pk=eid)

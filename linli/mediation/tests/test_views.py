@@ -224,3 +224,14 @@ def test_english(mw: Any) -> None:
     html = resp.content.decode()
     assert resp.status_code == 200
     assert "Record a session" in html and "Leak between floors" in html
+
+
+def test_agreement_pdf(mw: Any) -> None:
+    save_agreement(mw)
+    resp = client_for(mw.user("grid_worker")).get(f"/mediation/{mw.case.pk}/agreement.pdf")
+    assert resp.status_code == 200 and resp["Content-Type"] == "application/pdf"
+    assert resp.content.startswith(b"%PDF")
+    assert (
+        client_for(mw.user("stranger")).get(f"/mediation/{mw.case.pk}/agreement.pdf").status_code
+        == 404
+    )
