@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from linli.core.calendar import LOCAL_TZ, WorkCalendar
 from linli.core.errors import ValidationFailed
@@ -23,7 +24,16 @@ from linli.core.models import CalendarDay
 # Bookings start and end on a quarter hour; the day view shows half-hour rows.
 GRANULARITY_MINUTES = 15
 ROW_MINUTES = 30
-WEEKDAYS = ("一", "二", "三", "四", "五", "六", "日")
+# The weekday names, marked for the catalogue and translated where they are shown.
+WEEKDAYS = (
+    gettext_noop("一"),
+    gettext_noop("二"),
+    gettext_noop("三"),
+    gettext_noop("四"),
+    gettext_noop("五"),
+    gettext_noop("六"),
+    gettext_noop("日"),
+)
 
 
 def weekday_label(weekday: int) -> str:

@@ -25,7 +25,7 @@ from datetime import timedelta
 from django.utils import formats
 from django.utils import timezone as djtz
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from linli.accounts.scope import scope_of
 from linli.core.errors import DomainError, InvalidTransition, PermissionDenied
@@ -231,17 +231,17 @@ RESOURCE: Machine[Resource] = Machine(
     transitions=[
         transition(
             "book",
-            _l("预约"),
+            gettext_lazy("预约"),
             [R.ACTIVE],
             R.ACTIVE,
             who=may_book,
             guard=not_banned,
-            forbidden=_l("您没有预约此资源的权限：请查看“谁可预约”和“开放范围”。"),
+            forbidden=gettext_lazy("您没有预约此资源的权限：请查看“谁可预约”和“开放范围”。"),
         ),
-        transition("book_for", _l("代为预约"), [R.ACTIVE], R.ACTIVE, who=desk_staff),
-        transition("suspend", _l("暂停预约"), [R.ACTIVE], R.SUSPENDED, who=manages),
-        transition("resume", _l("恢复预约"), [R.SUSPENDED], R.ACTIVE, who=manages),
-        transition("retire", _l("下架"), [R.ACTIVE, R.SUSPENDED], R.RETIRED, who=manages),
+        transition("book_for", gettext_lazy("代为预约"), [R.ACTIVE], R.ACTIVE, who=desk_staff),
+        transition("suspend", gettext_lazy("暂停预约"), [R.ACTIVE], R.SUSPENDED, who=manages),
+        transition("resume", gettext_lazy("恢复预约"), [R.SUSPENDED], R.ACTIVE, who=manages),
+        transition("retire", gettext_lazy("下架"), [R.ACTIVE, R.SUSPENDED], R.RETIRED, who=manages),
     ],
     visible=sees,
     state_label=lambda r: str(r.get_status_display()),
@@ -254,10 +254,12 @@ BOOKING: Machine[Booking] = Machine(
     name="resources.booking",
     model=Booking,
     transitions=[
-        transition("approve", _l("通过"), [B.REQUESTED], B.CONFIRMED, who=manages_booking),
+        transition(
+            "approve", gettext_lazy("通过"), [B.REQUESTED], B.CONFIRMED, who=manages_booking
+        ),
         transition(
             "reject",
-            _l("不通过"),
+            gettext_lazy("不通过"),
             [B.REQUESTED],
             B.REJECTED,
             who=manages_booking,
@@ -265,7 +267,7 @@ BOOKING: Machine[Booking] = Machine(
         ),
         transition(
             "cancel",
-            _l("取消预约"),
+            gettext_lazy("取消预约"),
             [B.REQUESTED, B.CONFIRMED],
             B.CANCELLED,
             who=own_booking | manages_booking | desk_of_booking,
@@ -273,7 +275,7 @@ BOOKING: Machine[Booking] = Machine(
         ),
         transition(
             "check_out",
-            _l("登记取用"),
+            gettext_lazy("登记取用"),
             [B.CONFIRMED],
             B.CHECKED_OUT,
             who=own_booking | manages_booking | desk_of_booking,
@@ -281,14 +283,14 @@ BOOKING: Machine[Booking] = Machine(
         ),
         transition(
             "return",
-            _l("登记归还"),
+            gettext_lazy("登记归还"),
             [B.CHECKED_OUT],
             B.RETURNED,
             who=own_booking | manages_booking | desk_of_booking,
         ),
         transition(
             "hand_over",
-            _l("确认已送出"),
+            gettext_lazy("确认已送出"),
             [B.CONFIRMED],
             B.HANDED_OVER,
             who=manages_booking,
@@ -296,7 +298,7 @@ BOOKING: Machine[Booking] = Machine(
         ),
         transition(
             "no_show",
-            _l("记为爽约"),
+            gettext_lazy("记为爽约"),
             [B.CONFIRMED],
             B.NO_SHOW,
             who=manages_booking | desk_of_booking | is_system,
@@ -315,7 +317,7 @@ DEPOSIT: Machine[Booking] = Machine(
     transitions=[
         transition(
             "release",
-            _l("退还押金"),
+            gettext_lazy("退还押金"),
             [D.HELD],
             D.RELEASED,
             who=manages_booking | is_system,
@@ -323,7 +325,7 @@ DEPOSIT: Machine[Booking] = Machine(
         ),
         transition(
             "forfeit",
-            _l("扣除押金"),
+            gettext_lazy("扣除押金"),
             [D.HELD],
             D.FORFEITED,
             who=manages_booking,
