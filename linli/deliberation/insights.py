@@ -35,7 +35,7 @@ MIN_REPORTS = 3
 @dataclass
 class Cluster:
     key: str  # "b<building id>" or "c<category id>"
-    kind: str  # "building" | "category"
+    kind: str  # "building" | "category" | "meaning"
     label: str
     requests: list[ServiceRequest]
     open_count: int
@@ -45,6 +45,8 @@ class Cluster:
     topic: Topic | None = None  # the topic that already took it up
     request_ids: list[int] = field(default_factory=list)
     fresh: int = 0  # requests not yet evidence of a living topic
+    previous: int | None = None  # meaning clusters: similar requests in the window before
+    trend: str = ""  # meaning clusters: new / up / down / flat
 
     @property
     def size(self) -> int:
@@ -75,9 +77,12 @@ def request_clusters(
     now: datetime | None = None,
     min_reports: int = MIN_REPORTS,
     window_days: int = WINDOW_DAYS,
+    meaning: bool = False,
 ) -> list[Cluster]:
     """Clusters of the community's recent requests, largest first. Staff who run the
-    council only (they see the requests' text)."""
+    council only (they see the requests' text). ``meaning`` adds insight's clusters
+    by meaning across categories and buildings (kind "meaning", key "m<id>"), each
+    with the count of similar requests in the window before (trend)."""
     if not can_manage(viewer, community):
         raise NotFound()
     now = now or timezone.now()
@@ -117,9 +122,55 @@ def request_clusters(
                 fresh=len(members),
             )
         )
+    if meaning:
+        # A meaning cluster that is exactly a building or category cluster adds nothing.
+        known = {frozenset(c.request_ids) for c in clusters}
+        clusters += [
+            m
+            for m in _meaning_clusters(reqs, community, now, min_reports, window_days)
+            if frozenset(m.request_ids) not in known
+        ]
     _mark_taken_up(clusters, min_reports)
     clusters.sort(key=lambda c: (c.topic is not None, -c.size, -c.open_count, c.key))
     return clusters
+
+
+def _meaning_clusters(
+    reqs: list[ServiceRequest],
+    community: OrgUnit,
+    now: datetime,
+    min_reports: int,
+    window_days: int,
+) -> list[Cluster]:
+    from linli.insight.hotspots import meaning_clusters
+
+    before = list(
+        ServiceRequest.objects.filter(
+            community_id=community.pk,
+            created_at__gte=now - timedelta(days=2 * window_days),
+            created_at__lt=now - timedelta(days=window_days),
+        )
+        .exclude(status=Status.REJECTED)
+        .order_by("-created_at", "-id")
+    )
+    unknown = _("未注明楼栋")
+    return [
+        Cluster(
+            key=h.key,
+            kind="meaning",
+            label=h.representative.category.name,
+            requests=h.requests,
+            open_count=sum(1 for r in h.requests if r.status in OPEN_STATUSES),
+            representative=h.representative,
+            categories=_counts([r.category.name for r in h.requests]),
+            buildings=_counts([r.building.name if r.building else unknown for r in h.requests]),
+            request_ids=h.request_ids,
+            fresh=h.size,
+            previous=h.previous,
+            trend=h.trend,
+        )
+        for h in meaning_clusters(reqs, before, min_size=min_reports)
+    ]
 
 
 def _mark_taken_up(clusters: list[Cluster], min_reports: int) -> None:
@@ -147,6 +198,8 @@ def _suggested_text(c: Cluster) -> tuple[str, str]:
     top_cat = c.categories[0][0]
     if c.kind == "building":
         title = _("%(b)s近期诉求集中：%(c)s等") % {"b": c.label, "c": top_cat}
+    elif c.kind == "meaning":
+        title = _("同类问题集中：%(s)s") % {"s": c.representative.description[:40]}
     else:
         title = _("高频诉求：%(c)s") % {"c": c.label}
     cats = "、".join(_("%(name)s%(n)s件") % {"name": k, "n": n} for k, n in c.categories[:5])
@@ -178,7 +231,12 @@ def topic_from_cluster(
     ) as w:
         # Serialise per community so two clicks cannot propose the same cluster twice.
         OrgUnit.objects.select_for_update().filter(pk=community.pk).first()
-        clusters = {c.key: c for c in request_clusters(viewer=actor, community=community, now=now)}
+        clusters = {
+            c.key: c
+            for c in request_clusters(
+                viewer=actor, community=community, now=now, meaning=key.startswith("m")
+            )
+        }
         cluster = clusters.get(key)
         if cluster is None:
             raise ValidationFailed(

@@ -292,7 +292,9 @@ def insights(request: HttpRequest) -> HttpResponse:
         {
             "community": community,
             "communities": selectors.hall_communities_for(viewer=request.user),
-            "clusters": insights_mod.request_clusters(viewer=request.user, community=community),
+            "clusters": insights_mod.request_clusters(
+                viewer=request.user, community=community, meaning=True
+            ),
             "window": insights_mod.WINDOW_DAYS,
             "min_reports": insights_mod.MIN_REPORTS,
         },
