@@ -40,7 +40,7 @@ class Hotspot:
 
     @property
     def trend(self) -> str:
-        """"new", "up", "down" or "flat" against the period before."""
+        """ "new", "up", "down" or "flat" against the period before."""
         if self.previous == 0:
             return "new"
         if self.size >= self.previous * 1.25:

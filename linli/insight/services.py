@@ -66,7 +66,7 @@ def correction_record(
 ) -> Correction:
     """Staff state the right leaf for a request's text (the suggestion was wrong, or
     right: a confirmation is a label too). One per request; a new one replaces it."""
-    if not can_manage(actor, request):
+    if actor is None or actor.pk is None or not can_manage(actor, request):
         raise PermissionDenied(_("只有负责该诉求的网格员、社区工作者可以更正类别。"))
     cat = catalog.active_by_code(category_code or "")
     if cat is None or catalog.has_active_children(cat.pk) or cat.parent_id is None:
@@ -84,7 +84,7 @@ def correction_record(
                 "text": req.description,
                 "suggested_code": sug.category_code,
                 "category_id": cat.pk,
-                "corrected_by_id": getattr(actor, "pk", None),
+                "corrected_by_id": actor.pk,
             },
         )
         w.target = row

@@ -1,0 +1,92 @@
+"""A community model is retrained from its corrections only when there are enough,
+and adopted only when it beats the model in use on held-out data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from linli.core.models import AuditEvent
+from linli.insight import classifier
+from linli.insight.models import CommunityModel, Correction
+from linli.insight.services import retrain_community
+from linli.insight.suggest import model_for
+from linli.insight.tests.conftest import subset
+from linli.requests.models import Category, Channel, ServiceRequest
+
+pytestmark = pytest.mark.django_db
+
+
+def _corrections(world: Any, cats: dict[str, Category], rows: list[dict[str, Any]], *,
+                 label: str | None = None) -> None:  # fmt: skip
+    """Requests with staff corrections (written directly: the correction service and
+    its audit are tested in test_product)."""
+    reqs = ServiceRequest.objects.bulk_create(
+        [
+            ServiceRequest(
+                community=world.community,
+                category=cats[r["label"]],
+                description=r["text"],
+                channel=Channel.APP,
+            )
+            for r in rows
+        ]
+    )
+    Correction.objects.bulk_create(
+        [
+            Correction(
+                community=world.community,
+                request=q,
+                text=r["text"],
+                suggested_code="",
+                category=cats[label or r["label"]],
+                corrected_by=world.user("worker"),
+            )
+            for q, r in zip(reqs, rows, strict=True)
+        ]
+    )
+
+
+@pytest.fixture(scope="module")
+def weak() -> classifier.Model:
+    rows = subset(2)
+    return classifier.train([r["text"] for r in rows], [r["label"] for r in rows])
+
+
+def test_not_enough_corrections(world: Any, cats: Any, weak: classifier.Model) -> None:
+    _corrections(world, cats, subset(1, offset=10))
+    res = retrain_community(community=world.community, base=subset(2), current=weak)
+    assert not res.trained and not res.adopted and res.corrections == 25
+    assert not CommunityModel.objects.exists()
+
+
+def test_not_adopted_when_not_better(world: Any, cats: Any, weak: classifier.Model) -> None:
+    # Wrong labels: everything "corrected" to one leaf makes a worse model.
+    _corrections(world, cats, subset(2, offset=10), label="li-aid")
+    judge = subset(2, offset=40)
+    res = retrain_community(
+        community=world.community, base=subset(2), heldout=judge, current=weak, min_corrections=20
+    )
+    assert res.trained and not res.adopted
+    assert res.accuracy is not None and res.baseline_accuracy is not None
+    assert res.accuracy <= res.baseline_accuracy
+    assert not CommunityModel.objects.exists()
+    assert model_for(world.community.pk) is classifier.starter()
+
+
+def test_adopted_when_better(world: Any, cats: Any, weak: classifier.Model) -> None:
+    _corrections(world, cats, subset(4, offset=10))
+    judge = subset(2, offset=40)
+    res = retrain_community(
+        community=world.community, base=subset(2), heldout=judge, current=weak, min_corrections=20
+    )
+    assert res.trained and res.adopted
+    assert res.accuracy is not None and res.baseline_accuracy is not None
+    assert res.accuracy > res.baseline_accuracy
+    row = CommunityModel.objects.get(is_active=True)
+    assert row.community_id == world.community.pk and row.corrections == 100
+    assert model_for(world.community.pk).digest() == row.digest
+    assert AuditEvent.objects.filter(action="insight.adopt_model").count() == 1
+    # Other communities keep the starter model.
+    assert model_for(world.other_community.pk) is classifier.starter()
