@@ -54,7 +54,9 @@ class Hotspot:
         return [r.pk for r in self.requests]
 
 
-def _groups(sim: np.ndarray) -> list[list[int]]:
+def groups_by_similarity(sim: np.ndarray, cut: float = CLUSTER_SIMILARITY) -> list[list[int]]:
+    """Average-linkage groups of the rows of a similarity matrix, cut where the mean
+    similarity inside a group falls below ``cut``."""
     n = len(sim)
     if n == 1:
         return [[0]]
@@ -65,7 +67,7 @@ def _groups(sim: np.ndarray) -> list[list[int]]:
     np.fill_diagonal(dist, 0.0)
     dist = (dist + dist.T) / 2
     z = linkage(squareform(dist, checks=False), method="average")
-    labels = fcluster(z, t=1.0 - CLUSTER_SIMILARITY, criterion="distance")
+    labels = fcluster(z, t=1.0 - cut, criterion="distance")
     out: dict[int, list[int]] = {}
     for i, lab in enumerate(labels):
         out.setdefault(int(lab), []).append(i)
@@ -88,7 +90,7 @@ def meaning_clusters(
     n = len(cur)
     sim = sim_all[:n, :n]
     out: list[Hotspot] = []
-    for idx in _groups(sim):
+    for idx in groups_by_similarity(sim):
         if len(idx) < min_size:
             continue
         members = [cur[i] for i in idx]

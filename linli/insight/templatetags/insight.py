@@ -16,3 +16,27 @@ register = template.Library()
 def insight_triage(context: dict[str, Any], req: Any) -> dict[str, Any]:
     request = context["request"]
     return {"t": triage_for(viewer=request.user, req=req), "r": req, "request": request}
+
+
+# A discussion this long is worth a summary for the 审议 step.
+SUMMARY_MIN_COMMENTS = 5
+
+
+@register.inclusion_tag("insight/_discussion_summary.html")
+def insight_discussion(topic: Any) -> dict[str, Any]:
+    """Points for and against in a topic's 商议 comments (shown to reviewers, who
+    read the comments anyway)."""
+    from linli.insight.summaries import summarize_discussion
+
+    rows = list(topic.comments.values_list("author_id", "body"))
+    if len(rows) < SUMMARY_MIN_COMMENTS:
+        return {"s": None}
+    return {"s": summarize_discussion(rows)}
+
+
+@register.filter
+def insight_summary(text: str, max_chars: int = 80) -> str:
+    """A long request description cut to the sentences that carry the problem."""
+    from linli.insight.summaries import summarize_text
+
+    return summarize_text(text or "", max_chars=int(max_chars))
