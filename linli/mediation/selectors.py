@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from linli.accounts.scope import scope_of
+from linli.communities.models import Resident
 from linli.core.errors import NotFound
 from linli.core.masking import mask_phone
 from linli.mediation.models import (
@@ -204,6 +205,16 @@ def evidence_get_for(*, viewer: Any, case: Case, pk: int) -> Evidence:
 
 
 # --------------------------------------------------------------------------- roster
+
+
+def roster_resident(*, community_id: int, phone: str) -> Resident | None:
+    """The community's active resident with this mobile number (how staff name a
+    party on the phone form). Only the caller's own form uses the answer."""
+    return (
+        Resident.objects.filter(community_id=community_id, phone=phone, is_active=True)
+        .only("pk", "name")
+        .first()
+    )
 
 
 def roster_for(*, viewer: Any, community_id: int, active_only: bool = False) -> QuerySet[Mediator]:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from linli.communities.models import Building, OrgUnit, Resident
+from linli.communities.models import Building, OrgUnit
 from linli.core import idempotency
 from linli.core.errors import DomainError, NotFound, RateLimited
 from linli.core.web import date_or_none, datetime_or_none, int_or_none, run_service
@@ -83,11 +83,7 @@ def _party_from_post(post: Any, prefix: str, role: str, community_id: int) -> Pa
     if not (name or phone):
         return None
     if phone:
-        resident = (
-            Resident.objects.filter(community_id=community_id, phone=phone, is_active=True)
-            .only("pk", "name")
-            .first()
-        )
+        resident = selectors.roster_resident(community_id=community_id, phone=phone)
         if resident is not None and (not name or name == resident.name):
             return PartyIn(role=role, resident_id=resident.pk, address=address)
     return PartyIn(role=role, name=name, phone=phone, address=address)
