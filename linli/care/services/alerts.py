@@ -56,7 +56,9 @@ def _log_step(alert: Alert, step: int, r: Rung, now: datetime, w: Write, note: s
         step=step,
         rung=r.name,
         at=now,
-        notified=[mask_phone(p) for p in r.phones],
+        # Who was told: names of the people on the rung, and the duty phone (masked).
+        notified=[str(u) for u in r.users]
+        + [mask_phone(p) for p in r.phones if p not in {u.phone for u in r.users}],
         note=note[:200],
     )
     body = _("【邻里关爱】%(where)s %(rule)s：%(summary)s。请尽快确认处理。") % {

@@ -417,6 +417,13 @@ def event_declare(
     now = now or timezone.now()
     ratelimit.check("care.event", user=actor)
     with governed_write(actor=actor, action="care.event_declared", community_id=community.pk) as w:
+        # A double tap or a retried request within 10 minutes is the same declaration.
+        same = MajorEvent.objects.filter(
+            community_id=community.pk, title=title, declared_at__gte=now - timedelta(minutes=10)
+        ).first()
+        if same is not None:
+            w.record = False
+            return same
         event = MajorEvent.objects.create(
             community=community,
             title=title,

@@ -8,7 +8,7 @@ import json
 import os
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +113,47 @@ def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
         page.get_by_role("button", name="提交").click()
     assert "走访已登记" in page.content()
     _shot(page, "04-visit-done")
+
+
+def test_staff_pages_wide_and_resident_away_in_elderly_mode(
+    care: Any, live_server: Any, allow_flush: None, chromium: Any
+) -> None:
+    from linli.care.rules import Point, Verdict
+    from linli.core import ratelimit
+
+    now = datetime.now(UTC)
+    with ratelimit.suspended():
+        services.raise_alert(
+            device=care.meter,
+            verdict=Verdict("no_water", "12 小时内用水 3 升", [Point(1, now, 1000, "meter")]),
+            subject=care.subject,
+            now=now,
+        )
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    _login(page, live_server.url, "secretary")
+    for path, name in (("/care/roster/", "10-roster-1280"), ("/care/alerts/", "11-alerts-1280")):
+        page.goto(f"{live_server.url}{path}")
+        assert page.locator("h1").is_visible()
+        _shot(page, name)
+    assert "长时间无用水" in page.locator("#alerts").inner_text()
+    page.goto(f"{live_server.url}/care/alerts/?lang=en")
+    ctx.close()
+
+    resident = care.world.user("resident")
+    resident.elderly_mode = True
+    resident.save()
+    ctx = chromium.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
+    )
+    page = ctx.new_page()
+    _login(page, live_server.url, "resident")
+    page.goto(f"{live_server.url}/care/")
+    assert "elderly" in (page.locator("html").get_attribute("class") or "")
+    page.fill("input[name=until]", (now + timedelta(days=3)).date().isoformat())
+    _shot(page, "12-resident-away-elderly")
+    with page.expect_navigation():
+        page.get_by_role("button", name="报备外出").click()
+    assert "我已回家" in page.content()
+    _shot(page, "13-resident-away-done")
+    ctx.close()

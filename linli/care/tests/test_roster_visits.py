@@ -228,3 +228,12 @@ def test_rule_overrides_validated(care: Care) -> None:
             worker=care.world.user("grid_worker"),
             overrides={"no_water_hours": 1},
         )
+
+
+def test_major_event_declared_twice_is_one_event(care: Care) -> None:
+    from linli.care.models import MajorEvent
+
+    sec = care.world.user("secretary")
+    a = services.event_declare(actor=sec, community=care.world.community, title="高温红色预警")
+    b = services.event_declare(actor=sec, community=care.world.community, title="高温红色预警")
+    assert a.pk == b.pk and MajorEvent.objects.count() == 1
