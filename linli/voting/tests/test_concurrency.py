@@ -77,3 +77,44 @@ def test_many_voters_at_once_none_lost(world):
     v = tally_verify(viewer=world.users["secretary"], ballot=closed)
     assert v.ok, v.differences
     assert v.live.participants == 16
+
+
+def test_co_owners_voting_at_once_first_vote_stands(world):
+    """Two co-owners of one unit submit at the same moment on a changeable ballot
+    under "first vote stands": exactly one vote, and the other is told a co-owner
+    voted — never a silent overwrite (the change path only updates a vote its own
+    caster cast)."""
+    _skip_unless_pg()
+    from decimal import Decimal
+
+    from linli.communities.ownership import OwnerSpec, ownership_set_unit
+
+    h = make_household(world.building2, "777", area="88.00")
+    users, owners = [], []
+    for name in ("甲", "乙"):
+        u = make_user(f"co{name}")
+        owners.append(make_resident(h, name, user=u))
+        Membership.objects.create(user=u, role=Role.RESIDENT, unit=world.community)
+        users.append(u)
+    ownership_set_unit(
+        actor=world.users["secretary"],
+        household=h,
+        owners=[OwnerSpec(o, Decimal("0.5")) for o in owners],
+    )
+    ballot = make_ballot(
+        world,
+        eligibility="owners",
+        validity_rule="art278",
+        matter_class="ordinary",
+        co_owner_rule="first",
+        allow_change=True,
+    )
+    for _round in range(3):
+        results = _run(2, lambda i: vote_cast(actor=users[i], ballot=ballot, choices=[i]))
+        votes = list(Vote.objects.filter(ballot=ballot, voter__owner_count=2))
+        assert len(votes) == 1, results
+        first = votes[0].cast_by_id
+        refused = [r for r in results if isinstance(r, Exception)]
+        assert all(isinstance(e, Conflict) for e in refused), refused
+        # Whoever came first still holds the vote after the race.
+        assert votes[0].choices == [[o.pk for o in owners].index(first)]
