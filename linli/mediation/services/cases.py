@@ -184,6 +184,13 @@ def is_dispute_request(req: Any) -> bool:
     return bool(cat.code == DISPUTE_PARENT or (cat.parent_id and cat.parent.code == DISPUTE_PARENT))
 
 
+def _title_from(req: Any) -> str:
+    """ "噪音扰民：楼上每天夜里…": the category, then the start of what was reported,
+    within the 60 characters of a case's subject."""
+    text = f"{req.category.name}：{' '.join(req.description.split())}"
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
 def case_for_request(req: Any) -> Case | None:
     return Case.objects.filter(community_id=req.community_id, source_request_id=req.pk).first()
 
@@ -229,7 +236,7 @@ def case_from_request(
         actor=actor,
         community=request.community,
         kind=kind or REQUEST_KINDS.get(request.category.code, Kind.OTHER),
-        title=request.category.name[:60],
+        title=_title_from(request),
         facts=request.description,
         channel=Channel.REQUEST,
         parties=[applicant],
