@@ -2,8 +2,9 @@
 
 Conventions that keep the books honest:
 
-* Two currencies, never mixed: ``points`` and ``minutes`` (time-bank hours are stored as
-  integer minutes so 1 h 30 min is exact). An account holds exactly one currency and a
+* Three currencies, never mixed: ``points``, ``minutes`` (time-bank hours are stored as
+  integer minutes so 1 h 30 min is exact) and ``fen`` — the community fund's money in
+  integer fen (1 yuan = 100 fen), exact, never a float (see ``linli.projects.services.fund``). An account holds exactly one currency and a
   transaction moves exactly one currency.
 * Every movement is one :class:`LedgerTransaction` with two or more :class:`Entry` rows.
   An entry is a positive ``amount`` on the ``debit`` or ``credit`` side; an account's
@@ -33,6 +34,8 @@ from linli.core.models import BaseModel
 class Currency(models.TextChoices):
     POINTS = "points", _("积分")
     MINUTES = "minutes", _("时间银行（小时）")
+    # The community fund 社区基金 in money: integer fen.
+    FEN = "fen", _("人民币（分）")
 
 
 class AccountKind(models.TextChoices):
@@ -42,6 +45,10 @@ class AccountKind(models.TextChoices):
     PARTNER = "partner", _("合作单位账户")
     ISSUER = "issuer", _("发行/兑换账户")
     ADJUSTMENT = "adjustment", _("过期与调整账户")
+    # Money (fen) only: what the fund has paid out against approved project budget
+    # lines. Never negative; the fund's own account is ``public_fund`` and money from
+    # outside (donors, grants, partners) enters through the ``issuer`` account.
+    EXPENSE = "expense", _("项目支出账户")
 
 
 # System accounts are the other side of issue and redemption: they may run negative
@@ -98,6 +105,10 @@ class Account(BaseModel):
                 condition=~Q(kind="partner") | Q(organisation__isnull=False),
                 name="ledger_partner_account_has_org",
             ),
+            models.CheckConstraint(
+                condition=~Q(kind="expense") | Q(currency="fen"),
+                name="ledger_expense_account_is_money",
+            ),
             models.UniqueConstraint(
                 fields=["currency", "resident"],
                 condition=Q(kind="resident"),
@@ -115,7 +126,7 @@ class Account(BaseModel):
             ),
             models.UniqueConstraint(
                 fields=["community", "currency", "kind"],
-                condition=Q(kind__in=["public_fund", "issuer", "adjustment"]),
+                condition=Q(kind__in=["public_fund", "issuer", "adjustment", "expense"]),
                 name="ledger_one_system_account",
             ),
         ]
@@ -296,6 +307,8 @@ class EarningRule(BaseModel):
                 condition=~Q(kind="timebank_service") | Q(currency="minutes"),
                 name="ledger_timebank_rule_minutes",
             ),
+            # Money is never earned by a rule: it enters the fund as recorded income.
+            models.CheckConstraint(condition=~Q(currency="fen"), name="ledger_rule_not_money"),
         ]
 
     def __str__(self) -> str:

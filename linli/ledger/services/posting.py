@@ -71,7 +71,11 @@ def system_account(community_id: int, currency: str, kind: str) -> Account:
         AccountKind.PUBLIC_FUND: _("社区公益基金"),
         AccountKind.ISSUER: _("积分发行与兑换"),
         AccountKind.ADJUSTMENT: _("过期与调整"),
+        AccountKind.EXPENSE: _("项目支出"),
     }
+    if currency == Currency.FEN:
+        names[AccountKind.PUBLIC_FUND] = _("社区基金")
+        names[AccountKind.ISSUER] = _("外部资金来源")
     acc, _c = Account.objects.get_or_create(
         community_id=community_id,
         currency=currency,
@@ -378,7 +382,7 @@ def transaction_post(
     for pk in sorted(rows):
         acc = rows[pk]
         if acc.currency != currency:
-            raise ValidationFailed(_("积分与时间银行小时不能混用。"))
+            raise ValidationFailed(_("不同币种（积分、时间银行小时、人民币）不能混用。"))
         if acc.community_id != community_id:
             raise ValidationFailed(_("不能跨社区记账。"))
         after = acc.balance + merged[pk]
@@ -386,6 +390,13 @@ def transaction_post(
             if currency == Currency.MINUTES:
                 raise ValidationFailed(
                     _("时间银行余额不足：当前 %(h)s 小时。") % {"h": fmt_hours(acc.balance)},
+                    code="insufficient",
+                )
+            if currency == Currency.FEN:
+                yuan, cents = divmod(acc.balance, 100)
+                raise ValidationFailed(
+                    _("%(a)s余额不足：当前 %(y)s.%(c)02d 元。")
+                    % {"a": acc.name or _("账户"), "y": yuan, "c": cents},
                     code="insufficient",
                 )
             raise ValidationFailed(
