@@ -34,6 +34,11 @@ class ProjectSettings(BaseModel):
     review_days = models.PositiveSmallIntegerField(_("社区审核时限（工作日）"), default=3)
     filing_days = models.PositiveSmallIntegerField(_("街道备案时限（工作日）"), default=2)
     total_days = models.PositiveSmallIntegerField(_("全流程时限（自然日）"), default=7)
+    # Community fund: expenses above this need a second staff member's approval.
+    dual_approval_fen = models.BigIntegerField(_("双人审批门槛（分）"), default=500_000)
+    # Published conversion rule: this many points donated to the public fund are worth
+    # one yuan of money in the community fund.
+    points_per_yuan = models.PositiveIntegerField(_("积分折算（积分/元）"), default=100)
 
     class Meta:
         verbose_name = _("微更新设置")
@@ -565,3 +570,90 @@ class Override(models.Model):
 
     def __str__(self) -> str:
         return f"override:{self.project_id}"
+
+
+# --------------------------------------------------------------------------- fund
+
+
+class FundMovement(BaseModel):
+    """One income or expense of the community fund 社区基金. The money itself is on the
+    double-entry ledger (currency ``fen``): ``transaction`` is the posting. An expense
+    above the two-person threshold waits (``pending``) for a second staff member and
+    is posted only on approval; an expense is always against an approved (filed)
+    micro-project's budget line and never beyond what is left on that line."""
+
+    class Kind(models.TextChoices):
+        INCOME = "income", _("收入")
+        EXPENSE = "expense", _("支出")
+
+    class Source(models.TextChoices):
+        DONATION = "donation", _("居民/单位捐款")
+        CHARITY_SALE = "charity_sale", _("义卖")
+        GRANT = "grant", _("政府/基金会资助")
+        PARTNER = "partner", _("共建单位出资")
+        POINTS = "points", _("积分按规则折算")
+        PROJECT = "project", _("项目支出")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("待第二人审批")
+        POSTED = "posted", _("已入账")
+        REJECTED = "rejected", _("未批准")
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    source = models.CharField(_("来源/用途"), max_length=14, choices=Source.choices)
+    amount_fen = models.BigIntegerField(_("金额（分）"))
+    # Donor: published only with their consent (公示捐赠人姓名).
+    donor_name = models.CharField(_("捐赠人"), max_length=60, blank=True)
+    donor_consent = models.BooleanField(_("同意公示姓名"), default=False)
+    memo = models.CharField(_("摘要"), max_length=200)
+    budget_line = models.ForeignKey(
+        BudgetLine, null=True, blank=True, on_delete=models.PROTECT, related_name="expenses"
+    )
+    # Receipts are for staff and auditors; the public sees the totals.
+    receipt = models.FileField(upload_to="fund/%Y/%m/", blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    reason = models.CharField(_("不批准理由"), max_length=200, blank=True)
+    transaction = models.OneToOneField(
+        "ledger.LedgerTransaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fund_movement",
+    )
+    posted_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    idempotency_key = idempotency.key_field()
+
+    class Meta:
+        ordering = ["-posted_at", "-id"]
+        verbose_name = _("基金收支")
+        verbose_name_plural = _("基金收支")
+        constraints = [
+            idempotency.unique_per_community("projects_fund_idempotency"),
+            models.CheckConstraint(
+                condition=Q(amount_fen__gt=0), name="projects_fund_amount_positive"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="expense") | Q(budget_line__isnull=False),
+                name="projects_fund_expense_has_line",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="posted")
+                | (Q(transaction__isnull=False) & Q(posted_at__isnull=False)),
+                name="projects_fund_posted_has_tx",
+            ),
+            models.CheckConstraint(
+                condition=Q(approved_by__isnull=True) | ~Q(approved_by=models.F("recorded_by")),
+                name="projects_fund_two_people",
+            ),
+        ]
+        indexes = [models.Index(fields=["community", "status", "posted_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind}:{self.amount_fen}"

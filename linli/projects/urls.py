@@ -28,3 +28,27 @@ urlpatterns += [
     path("pb/<int:pk>/override/", views_pb.override, name="pb_override"),
     path("pb/<int:pk>/ballots.pb", views_pb.export_pb, name="pb_export"),
 ]
+
+from linli.projects import views_fund  # noqa: E402
+
+urlpatterns += [
+    path("fund/<int:community>/", views_fund.fund_public, name="fund_public"),
+    path("fund/<int:community>/manage/", views_fund.fund_manage, name="fund_manage"),
+    path("fund/movements/<int:pk>/approve/", views_fund.fund_approve, name="fund_approve"),
+    path("fund/movements/<int:pk>/receipt/", views_fund.receipt, name="fund_receipt"),
+    path(
+        "fund/<int:community>/<int:year>/q<int:quarter>/",
+        views_fund.disclosure_page,
+        name="disclosure",
+    ),
+    path(
+        "fund/<int:community>/<int:year>/q<int:quarter>.pdf",
+        views_fund.disclosure_pdf,
+        name="disclosure_pdf",
+    ),
+    path(
+        "fund/<int:community>/<int:year>/q<int:quarter>.xlsx",
+        views_fund.disclosure_xlsx,
+        name="disclosure_xlsx",
+    ),
+]
