@@ -52,7 +52,7 @@ def test_me_too_suggestions_use_meaning(world: Any, submit: Any) -> None:
     dog = submit("di-pet", "1幢有条狗一晚上叫个不停")
     now = timezone.now() + timedelta(hours=1)
     kw = {"community_id": world.community.pk, "building_id": world.building.pk, "now": now}
-    found = find_duplicates(description="我被困在1幢电梯里半小时", **kw)
+    found = find_duplicates(description="1幢的电梯坏了，我被关在里面半小时", **kw)
     assert [c.request.pk for c in found] == [lift.pk]
     found = find_duplicates(description="1幢夜里有人装修电钻，吵得睡不着", **kw)
     assert dog.pk not in [c.request.pk for c in found] and lift.pk not in [
