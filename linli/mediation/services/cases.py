@@ -139,8 +139,14 @@ def case_open(
             idempotency_key=key,
         )
         if not insert_or_skip(case):
+            # A unique key held it: the idempotency key (a replay: answer with the
+            # first case) or, failing that, the one-case-per-request key.
             w.record = False
-            if source_request is not None and not key:
+            held = (
+                bool(key)
+                and Case.objects.filter(community_id=community.pk, idempotency_key=key).exists()
+            )
+            if not held:
                 raise Conflict(_("该诉求已转为调解案件。"), code="already_a_case")
             return idempotency.original(
                 Case.objects.all(),
