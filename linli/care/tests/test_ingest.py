@@ -237,3 +237,39 @@ def test_fixed_clock_service_call(care: Care) -> None:
         now=now,
     )
     assert r.accepted == 2
+
+
+def test_statement_budget_of_a_gateway_batch(
+    care: Care, django_assert_max_num_queries: Any
+) -> None:
+    """A batch for ordinary households: sender, devices, one INSERT, one roster check
+    (plus the savepoint around the insert) — whatever the batch size."""
+    from conftest import make_household
+
+    for i in range(5):
+        hh = make_household(care.world.building2, f"5{i:02d}")
+        services.device_register(
+            actor=care.world.user("secretary"),
+            community=care.world.community,
+            kind="water_meter",
+            serial=f"WM-Q{i}",
+            household=hh,
+            gateway=care.gateway,
+        )
+    start = _now() - timedelta(hours=10)
+    step = timedelta(minutes=5)
+    batch = [
+        r
+        for i in range(5)
+        for r in meter_series(f"WM-Q{i}", start, list(range(0, 200, 2)), step=step)
+    ]
+    raw = json.dumps({"readings": batch}).encode()
+    stamp = str(int(_now().timestamp()))
+    with django_assert_max_num_queries(6):
+        r = services.ingest(
+            sender="GW-1",
+            timestamp=stamp,
+            signature=services.sign(care.gateway_secret, stamp, raw),
+            body=raw,
+        )
+    assert r.accepted == 500
