@@ -200,6 +200,33 @@ def seed(ctx: DemoContext) -> None:
         if state == "settled":
             services.match_settle(actor=need.requester.user, match=m, rating=5 - (need.pk % 2))
 
+    # The demo resident offers company; a neighbour's need is put to them by staff, so
+    # their page shows 邻居请我帮忙 with 接受 / 婉拒.
+    if demo_resident is not None and ctx.users.get(Role.RESIDENT) is not None:
+        offer = services.offer_post(
+            actor=ctx.users[Role.RESIDENT],
+            resident=demo_resident,
+            category="companion",
+            title="周末可以陪老人下棋聊天",
+            slots=["weekend_pm"],
+        )
+        asker = next(r for r in elderly if r.pk != demo_resident.pk)
+        need = services.need_post(
+            actor=worker,
+            resident=asker,
+            category="companion",
+            title="想找人下棋聊天",
+            minutes=90,
+            settle_in=SettleIn.MINUTES
+            if services.is_timebank_recipient(asker)
+            else SettleIn.POINTS,
+            channel="visit",
+        )
+        services.match_propose(
+            actor=worker, need=need, kind="offer", candidate_id=offer.pk, accept=False
+        )
+        made.append((need, "proposed"))
+
     # Ages, so the staff queue and time-to-match show realistic spreads: the demo
     # backdates its own rows (the services stamp "now").
     for k, (need, _state) in enumerate(made):
