@@ -17,8 +17,12 @@ class MediationConfig(AppConfig):
             # Residents see the tile only once they are a party to some case.
             from linli.mediation.models import Party
 
-            rid = scope_of(u).resident_id
-            return rid is not None and Party.objects.filter(resident_id=rid).exists()
+            scope = scope_of(u)
+            if scope.resident_id is None:
+                return False
+            return Party.objects.filter(
+                community_id=scope.community_id or 0, resident_id=scope.resident_id
+            ).exists()
 
         register(
             NavItem(

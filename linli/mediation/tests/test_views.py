@@ -235,3 +235,11 @@ def test_agreement_pdf(mw: Any) -> None:
         client_for(mw.user("stranger")).get(f"/mediation/{mw.case.pk}/agreement.pdf").status_code
         == 404
     )
+
+
+def test_resident_tile_only_for_parties(mw: Any) -> None:
+    from linli.core.nav import items_for
+
+    keys = {i.key for i in items_for("resident", mw.user("resident"))}
+    assert "mediation_mine" in keys
+    assert "mediation_mine" not in {i.key for i in items_for("resident", mw.user("stranger"))}
