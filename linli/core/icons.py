@@ -20,6 +20,7 @@ PATHS: dict[str, str] = {
     "🎁": '<rect x="3" y="9" width="18" height="12" rx="1"/><path d="M3 13h18M12 9v12"/>'
     '<path d="M12 9c-2-4-6-4-6-2s4 2 6 2c2 0 6 0 6-2s-4-2-6 2"/>',
     "🙋": '<path d="M12 20s-8-5-8-11a4.5 4.5 0 0 1 8-2.8A4.5 4.5 0 0 1 20 9c0 6-8 11-8 11z"/>',
+    "🪜": '<path d="M8 3L5 21M16 3l3 18M7.3 8h9.4M6.6 13h10.8M5.8 18h12.4"/>',
     "🧰": '<rect x="3" y="8" width="18" height="12" rx="1"/><path d="M9 8V5h6v3M3 13h18M12 12v3"/>',
     "🏅": '<circle cx="12" cy="15" r="5"/><path d="M8 3l4 7 4-7M12 13v4"/>',
     "🔒": '<rect x="5" y="11" width="14" height="10" rx="2"/><path d="M8 11V8a4 4 0 0 1 8 0v3"/>',
