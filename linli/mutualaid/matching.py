@@ -36,6 +36,7 @@ from linli.communities.models import Resident
 from linli.ledger.models import Account, AccountKind, Currency, LedgerSettings
 from linli.mutualaid import distances
 from linli.mutualaid.categories import NeedCategory, skills_for
+from linli.mutualaid.distances import NEAR_COUNT
 from linli.mutualaid.models import (
     Match,
     Need,
@@ -97,15 +98,27 @@ def _communities(q: NeedQuery) -> list[int]:
     return list(q.community_ids or (q.community_id,))
 
 
-def _ringed(rows_for: Any, q: NeedQuery) -> list[Any]:
-    """Search the nearest buildings first; widen to the street if that finds too few."""
+# Rings of nearest buildings searched in turn: a small ring keeps the join selective
+# (the planner walks the building → household → resident indexes); the next ring and
+# then the whole street are asked only when the previous found too few.
+RINGS = (10, NEAR_COUNT)
+
+
+def _ringed(rows_for: Any, q: NeedQuery, sizes: tuple[int, ...] = RINGS) -> list[Any]:
+    """Search the nearest buildings first; widen ring by ring, then to the street."""
     rows: list[Any] = []
-    if q.near_buildings:
-        rows = list(rows_for(q.near_buildings))
-    if len(rows) < q.limit:
-        seen = {r["pk"] for r in rows}
-        rows += [r for r in rows_for(None) if r["pk"] not in seen][: q.limit - len(rows)]
-    return rows
+    seen: set[Any] = set()
+    rings: list[tuple[int, ...] | None] = [q.near_buildings[:n] for n in sizes if q.near_buildings]
+    for ring in [*rings, None]:
+        if ring is not None and not ring:
+            continue
+        for r in rows_for(ring):
+            if r["pk"] not in seen:
+                seen.add(r["pk"])
+                rows.append(r)
+        if len(rows) >= q.limit:
+            break
+    return rows[: q.limit]
 
 
 # --------------------------------------------------------------------------- providers
@@ -192,7 +205,8 @@ def offers_provider(q: NeedQuery) -> Iterable[Candidate]:
             )[: q.limit]
         )
 
-    for r in _ringed(rows_for, q):
+    # Offers are indexed by (category, building): the wide ring stays selective.
+    for r in _ringed(rows_for, q, (NEAR_COUNT,)):
         yield Candidate(
             kind="offer",
             id=int(r["pk"]),
