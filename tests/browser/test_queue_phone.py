@@ -47,6 +47,15 @@ def test_grid_worker_queue_on_a_phone(world: Any, live_server: Any, phone_page: 
     cards = phone_page.locator("ol.queue-cards > li.queue-card")
     assert cards.count() == 2
     assert not phone_page.locator("table.queue").is_visible()  # the desk table
+    # The staff menu is one line (☰ 菜单) on a phone and unfolds without JavaScript.
+    assert not phone_page.locator("nav.staffnav").is_visible()
+    menu = phone_page.locator("nav.staffnav-phone summary")
+    mb = menu.bounding_box()
+    assert mb is not None and mb["height"] >= 44 and mb["y"] < 160
+    assert not phone_page.locator(".staffnav-list >> text=诉求工单").is_visible()
+    menu.click()
+    assert phone_page.locator(".staffnav-list >> text=诉求工单").is_visible()
+    menu.click()
     first = cards.nth(0)
     assert "井盖丢失" in first.inner_text()  # most urgent first
     box = first.bounding_box()
@@ -80,3 +89,39 @@ def test_grid_worker_queue_on_a_phone(world: Any, live_server: Any, phone_page: 
         phone_page.goto(f"{live_server.url}/requests/desk/")
         _no_sideways_scroll(phone_page)
         phone_page.screenshot(path=str(SHOTS / "queue_phone_elderly.png"), full_page=True)
+
+
+def test_bulk_dispatch_from_the_cards_on_a_phone(
+    world: Any, live_server: Any, phone_page: Any
+) -> None:
+    """批量派单 works on a phone too: each card has a 44 px box that joins the bulk form
+    (no JavaScript), and the form sits under the cards."""
+    first = _submit(world, text="井盖丢失")
+    second = _submit(world, text="楼顶漏水")
+    untouched = _submit(world, text="路灯不亮")
+    login(phone_page, live_server.url, "secretary")
+    phone_page.wait_for_url(f"{live_server.url}/workbench/")
+    phone_page.goto(f"{live_server.url}/requests/desk/")
+    assert not phone_page.locator("table.queue").is_visible()
+    for req in (first, second):
+        pick = phone_page.locator("li.queue-card", has_text=req.description).locator(".qc-pick")
+        b = pick.bounding_box()
+        assert b is not None and b["height"] >= 44 and b["width"] >= 44
+        pick.click()
+    target = phone_page.locator("#bulk-target")
+    assert target.is_visible()
+    chosen = target.locator("option").nth(1).get_attribute("value") or ""
+    target.select_option(chosen)
+    phone_page.fill("#bulk-reason", "统一交物业处理")
+    _no_sideways_scroll(phone_page)
+    SHOTS.mkdir(exist_ok=True)
+    phone_page.screenshot(path=str(SHOTS / "queue_phone_bulk.png"), full_page=True)
+    phone_page.click("text=派单所选")
+    phone_page.wait_for_load_state("load")
+    assert "已批量派单 2 条" in phone_page.inner_text("main")
+    events = {
+        r.pk: r.events.order_by("-id").first().note
+        for r in ServiceRequest.objects.filter(pk__in=[first.pk, second.pk, untouched.pk])
+    }
+    assert "统一交物业处理" in events[first.pk] and "统一交物业处理" in events[second.pk]
+    assert "统一交物业处理" not in events[untouched.pk]
