@@ -64,3 +64,34 @@ def test_suggestion_appears_while_typing(
     box = page.locator("#insight-suggest").bounding_box()
     assert box is not None and box["width"] <= 360
     ctx.close()
+
+    # Staff triage panel at desk width: suggestion, confidence, correction form.
+    from linli.requests.services import request_submit
+
+    req = request_submit(
+        actor=world.user("resident"),
+        category=cats["env-ads"],
+        description="1幢楼道灯坏了好几天，晚上黑漆漆的，老人下楼不方便",
+        building=world.building,
+    )
+    staff = Client()
+    staff.force_login(world.user("worker"))
+    ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    ctx.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": staff.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": live_server.url,
+            }
+        ]
+    )
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/requests/desk/{req.pk}/")
+    panel = page.locator(".insight-triage")
+    assert "路灯/楼道灯损坏" in panel.inner_text()
+    panel.scroll_into_view_if_needed()
+    page.screenshot(path=str(out / "triage_1280.png"), full_page=False)
+    page.get_by_role("button", name="记录类别").click()
+    assert "已记录正确类别" in page.locator("body").inner_text()
+    ctx.close()
