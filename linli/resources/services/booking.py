@@ -221,7 +221,10 @@ def _party(*, actor: Actor, resource: Resource, resident: Resident | None, chann
     if scope.resident_id is not None and (
         resource.bookable_by != "staff" or not desk_in(actor, resource)
     ):
-        own = Resident.objects.filter(pk=scope.resident_id).first()
+        # scope_of() loaded the user's resident record already; use it, not a re-read.
+        own = getattr(actor, "resident", None)
+        if own is None or own.pk != scope.resident_id:  # pragma: no cover - defensive
+            own = Resident.objects.filter(pk=scope.resident_id).first()
         if own is None:  # pragma: no cover - the scope was just read from it
             raise NotFound()
         return Party(own, getattr(actor, "pk", None), own.community_id, Channel.SELF)
