@@ -79,6 +79,8 @@ class MicroProject(BaseModel):
         PROPOSED = "proposed", _("居民提议·待社区审核")
         REVIEWED = "reviewed", _("社区审核通过·待街道备案")
         FILED = "filed", _("街道已备案")
+        IN_PROGRESS = "in_progress", _("实施中")
+        DELIVERED = "delivered", _("已验收")
         REJECTED = "rejected", _("未通过")
         WITHDRAWN = "withdrawn", _("已撤回")
 
@@ -95,6 +97,9 @@ class MicroProject(BaseModel):
     status = models.CharField(
         _("状态"), max_length=12, choices=Status.choices, default=Status.GATHERING
     )
+    delivered_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
+    # Two failed evaluations in a row stop the funding (no further expenses).
+    funding_cut = models.BooleanField(_("已停止资助"), default=False)
     # The resident who proposed; empty only for a project made from a council topic
     # that staff had raised (the council's resolution stands for the residents).
     proposer = models.ForeignKey(
@@ -226,6 +231,87 @@ class ProjectPhoto(BaseModel):
 
     def __str__(self) -> str:
         return f"photo#{self.pk}"
+
+
+class DeliveryPhase(models.Model):
+    """A phase of carrying out a filed project (设计 1 周、采购 1 周、施工 2 周、验收 1 天…)
+    with its owner, dates and progress; a phase past its due date and not done is late."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(MicroProject, on_delete=models.CASCADE, related_name="phases")
+    position = models.PositiveSmallIntegerField()
+    name = models.CharField(_("阶段"), max_length=40)
+    owner = models.CharField(_("负责人"), max_length=60)
+    starts_on = models.DateField(_("开始日期"))
+    due_on = models.DateField(_("完成期限"))
+    progress = models.PositiveSmallIntegerField(_("进度（%）"), default=0)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "position"], name="projects_phase_pos"),
+            models.CheckConstraint(
+                condition=Q(progress__lte=100), name="projects_phase_progress_0_100"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__lte=models.F("due_on")), name="projects_phase_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Feedback(models.Model):
+    """A resident's rating (1–5) and comment on a delivered project, one each."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(MicroProject, on_delete=models.CASCADE, related_name="feedback")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="+")
+    rating = models.PositiveSmallIntegerField(_("评分"))
+    comment = models.CharField(_("评价"), max_length=300, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "resident"], name="projects_feedback_once"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1) & Q(rating__lte=5), name="projects_feedback_1_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.rating}"
+
+
+class Evaluation(models.Model):
+    """The evaluation after delivery and again after six months, on published criteria
+    (a score 0–100; 60 passes)."""
+
+    class Round(models.TextChoices):
+        DELIVERY = "delivery", _("验收后评估")
+        SIX_MONTHS = "six_months", _("六个月后评估")
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey(MicroProject, on_delete=models.CASCADE, related_name="evaluations")
+    round = models.CharField(_("轮次"), max_length=12, choices=Round.choices)
+    score = models.PositiveSmallIntegerField(_("得分"))
+    passed = models.BooleanField()
+    note = models.CharField(_("评估意见"), max_length=500)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "round"], name="projects_evaluation_once"),
+            models.CheckConstraint(condition=Q(score__lte=100), name="projects_evaluation_0_100"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.project_id}:{self.round}"
 
 
 class MicroStep(models.Model):

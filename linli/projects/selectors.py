@@ -207,3 +207,84 @@ def review_board(prog: Programme) -> list[dict[str, Any]]:
             }
         )
     return out
+
+
+# --------------------------------------------------------------------------- delivery
+
+DELIVERY_STATES = ("filed", "in_progress", "delivered")
+
+
+def delivery_public(*, pk: int) -> MicroProject:
+    """Anyone: a project the street has filed, through delivery."""
+    p = (
+        MicroProject.objects.filter(pk=pk, status__in=DELIVERY_STATES)
+        .select_related("community", "building")
+        .first()
+    )
+    if p is None:
+        raise NotFound()
+    return p
+
+
+def delivery_view(project: MicroProject) -> dict[str, Any]:
+    """Phases (late ones flagged), progress, photos, budget against posted spending per
+    line (totals only: receipts stay with staff), ratings and evaluations."""
+    from django.db.models import Avg, Sum
+
+    from linli.projects.models import (
+        DeliveryPhase,
+        Evaluation,
+        Feedback,
+        FundMovement,
+        ProjectPhoto,
+    )
+    from linli.projects.services.delivery import late
+
+    phases = list(DeliveryPhase.objects.filter(community_id=project.community_id, project=project))
+    today = timezone.localdate()
+    spent = dict(
+        FundMovement.objects.filter(
+            community_id=project.community_id,
+            budget_line__project=project,
+            kind="expense",
+            status="posted",
+        )
+        .values_list("budget_line_id")
+        .annotate(s=Sum("amount_fen"))
+        .values_list("budget_line_id", "s")
+    )
+    lines = [(b, int(spent.get(b.pk, 0) or 0)) for b in project.lines.all()]
+    fb = Feedback.objects.filter(community_id=project.community_id, project=project)
+    return {
+        "phases": [(ph, late(ph, today)) for ph in phases],
+        "progress": round(sum(ph.progress for ph in phases) / len(phases)) if phases else 0,
+        "any_late": any(late(ph, today) for ph in phases),
+        "before": list(project.photos.filter(kind=ProjectPhoto.Kind.BEFORE)),
+        "after": list(project.photos.filter(kind=ProjectPhoto.Kind.AFTER)),
+        "lines": lines,
+        "spent": sum(s for _b, s in lines),
+        "rating": fb.aggregate(a=Avg("rating"))["a"],
+        "ratings": fb.count(),
+        "comments": [f.comment for f in fb if f.comment][:50],
+        "evaluations": list(
+            Evaluation.objects.filter(community_id=project.community_id, project=project)
+        ),
+    }
+
+
+def delivery_list() -> list[tuple[MicroProject, bool]]:
+    """Anyone: filed, running and delivered projects, with whether one is late."""
+    from linli.projects.models import DeliveryPhase
+
+    rows = list(
+        MicroProject.objects.filter(status__in=DELIVERY_STATES)
+        .select_related("community")
+        .order_by("-filed_at", "-id")[:300]
+    )
+    today = timezone.localdate()
+    late_ids = set(
+        DeliveryPhase.objects.filter(
+            project_id__in=[p.pk for p in rows], done_at__isnull=True, due_on__lt=today
+        ).values_list("project_id", flat=True)
+    )
+    return [(p, p.pk in late_ids) for p in rows]

@@ -37,6 +37,17 @@ def enough_households(actor: Actor, project: MicroProject) -> DomainError | None
     return None
 
 
+def phases_done(actor: Actor, project: MicroProject) -> DomainError | None:
+    from linli.projects.models import DeliveryPhase
+
+    open_phases = DeliveryPhase.objects.filter(
+        community_id=project.community_id, project_id=project.pk, done_at__isnull=True
+    ).count()
+    if open_phases:
+        return InvalidTransition(_("还有 %(n)s 个实施阶段未完成，不能验收。") % {"n": open_phases})
+    return None
+
+
 @predicate
 def _manages(actor: Actor, obj: MicroProject | Programme) -> bool:
     return bool(manages(actor, obj))
@@ -107,6 +118,15 @@ MICRO: Machine[MicroProject] = Machine(
             S.REJECTED,
             who=_files,
             reason_required=True,
+        ),
+        transition("start", _l("开始实施"), [S.FILED], S.IN_PROGRESS, who=_manages),
+        transition(
+            "accept",
+            _l("竣工验收"),
+            [S.IN_PROGRESS],
+            S.DELIVERED,
+            who=_manages,
+            guard=phases_done,
         ),
         transition(
             "withdraw",

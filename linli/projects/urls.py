@@ -11,6 +11,8 @@ urlpatterns = [
     path("<int:pk>/act/", views.micro_act, name="micro_act"),
     path("workbench/", views.workbench, name="workbench"),
     path("public/", views.public_list, name="public_list"),
+    path("p/<int:pk>/", views.project_page, name="project_page"),
+    path("<int:pk>/delivery/", views.delivery_post, name="delivery_post"),
 ]
 
 from linli.projects import views_pb  # noqa: E402

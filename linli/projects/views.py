@@ -207,9 +207,107 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 
 def public_list(request: HttpRequest) -> HttpResponse:
-    """Anyone: projects the street has filed (title, place, budget; no names)."""
-    return render(
-        request,
-        "projects/public_list.html",
-        {"projects": list(selectors.public_micro_list()[:200])},
+    """Anyone: projects the street has filed and their delivery (no names)."""
+    return render(request, "projects/public_list.html", {"rows": selectors.delivery_list()})
+
+
+def project_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """Anyone: a filed project's delivery — phases, progress, photos, budget against
+    spending, ratings, evaluations; staff of the community get the forms."""
+    from linli.projects.models import Evaluation
+
+    p = selectors.delivery_public(pk=pk)
+    ctx: dict[str, Any] = {"p": p, **selectors.delivery_view(p)}
+    user = request.user
+    ctx["staff"] = user.is_authenticated and bool(manages(user, p))
+    ctx["can_rate"] = (
+        user.is_authenticated
+        and p.status == MicroProject.Status.DELIVERED
+        and bool(lives_in(user, p))
     )
+    ctx["actions"] = (
+        [(a, MICRO[a]) for a in MICRO.available(user, p, among=["start", "accept"])]
+        if ctx["staff"]
+        else []
+    )
+    ctx["rounds"] = Evaluation.Round.choices
+    return render(request, "projects/project_page.html", ctx)
+
+
+@login_required
+@require_POST
+def delivery_post(request: HttpRequest, pk: int) -> HttpResponse:
+    """The forms on the project page (one service call each)."""
+    from linli.core.web import date_or_none
+    from linli.projects.models import DeliveryPhase
+    from linli.projects.services import delivery
+
+    p = selectors.micro_get_for(viewer=request.user, pk=pk)
+    op = request.POST.get("op", "")
+    post = request.POST
+    if op == "phase":
+        starts, due = date_or_none(post.get("starts_on")), date_or_none(post.get("due_on"))
+        attempt(
+            request,
+            lambda: delivery.phase_add(
+                actor=request.user,
+                project=p,
+                name=post.get("name", ""),
+                owner=post.get("owner", ""),
+                starts_on=starts,  # type: ignore[arg-type]
+                due_on=due,  # type: ignore[arg-type]
+            ),
+            _("阶段已添加。"),
+        )
+    elif op == "progress":
+        ph = DeliveryPhase.objects.filter(project=p, pk=int_or_none(post.get("phase")) or 0).first()
+        if ph is None:
+            raise NotFound()
+        attempt(
+            request,
+            lambda: delivery.phase_progress(
+                actor=request.user, phase=ph, progress=post.get("progress")
+            ),
+            _("进度已更新。"),
+        )
+    elif op == "photos":
+        attempt(
+            request,
+            lambda: delivery.photos_add(
+                actor=request.user,
+                project=p,
+                kind=post.get("kind", ""),
+                photos=request.FILES.getlist("photos"),
+            ),
+            _("照片已上传。"),
+        )
+    elif op == "feedback":
+        attempt(
+            request,
+            lambda: delivery.feedback_submit(
+                actor=request.user,
+                project=p,
+                rating=post.get("rating"),
+                comment=post.get("comment", ""),
+            ),
+            _("感谢您的评价。"),
+        )
+    elif op == "evaluation":
+        attempt(
+            request,
+            lambda: delivery.evaluation_record(
+                actor=request.user,
+                project=p,
+                round=post.get("round", ""),
+                score=post.get("score"),
+                note=post.get("note", ""),
+            ),
+            _("评估已记录。"),
+        )
+    elif op in ("start", "accept"):
+        attempt(
+            request,
+            lambda: services.micro_transition(actor=request.user, project=p, action=op),
+            _("已完成：%(a)s。") % {"a": MICRO[op].label},
+        )
+    return redirect("projects:project_page", pk=pk)

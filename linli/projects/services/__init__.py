@@ -4,6 +4,13 @@ Each service is keyword-only and typed, checks permission first, validates, and 
 one transaction with its audit event (:func:`linli.core.writes.governed_write`, or a
 state machine's ``apply``); notifications go out on commit."""
 
+from linli.projects.services.delivery import (
+    evaluation_record,
+    feedback_submit,
+    phase_add,
+    phase_progress,
+    photos_add,
+)
 from linli.projects.services.micro import (
     micro_cosign,
     micro_from_topic,
@@ -29,6 +36,11 @@ from linli.projects.services.pb import (
 from linli.projects.services.settings import settings_for, settings_save
 
 __all__ = [
+    "evaluation_record",
+    "feedback_submit",
+    "phase_add",
+    "phase_progress",
+    "photos_add",
     "Dates",
     "ballot_cast",
     "ballot_count",

@@ -221,8 +221,10 @@ def fund_expense(
     if not manages(actor, project):
         raise PermissionDenied()
     ratelimit.check("projects.fund", user=actor)
-    if project.status != MicroProject.Status.FILED:
+    if project.status not in (MicroProject.Status.FILED, MicroProject.Status.IN_PROGRESS):
         raise ValidationFailed(_("只能为已备案（批准）项目的预算支出。"), code="not_approved")
+    if project.funding_cut:
+        raise ValidationFailed(_("该项目连续两次评估不合格，已停止资助。"), code="funding_cut")
     amount = parse_yuan(amount_yuan, field="amount", label=_("金额"))
     memo = within(memo, field="memo", limit=200, label=_("摘要"))
     if not memo:

@@ -267,6 +267,8 @@ _MESSAGES = {
     "file": (_("微更新已备案"), _("“%(t)s”已完成街道备案，可以开始实施。")),
     "refuse_filing": (_("微更新未获街道备案"), _("“%(t)s”未获街道备案。理由：%(r)s")),
     "withdraw": (_("微更新提议已撤回"), _("“%(t)s”已撤回。")),
+    "start": (_("微更新开始实施"), _("“%(t)s”开始实施，进度可在项目页查看。")),
+    "accept": (_("微更新已竣工验收"), _("“%(t)s”已验收，欢迎评价。")),
 }
 
 
@@ -297,6 +299,8 @@ def micro_transition(
             row.filing_due = _deadline(cal, when, cfg.filing_days, row.path_due)
         elif action == "file":
             row.filed_at = when
+        elif action == "accept":
+            row.delivered_at = when
         if action in ("reject", "refuse_filing"):
             row.decision_reason = reason
         subject, body = _MESSAGES[action]

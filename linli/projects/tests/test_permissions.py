@@ -24,6 +24,8 @@ EXPECTED: dict[str, tuple[set[str], set[str]]] = {
     "reject": ({"proposed"}, MANAGERS),
     "file": ({"reviewed"}, {"street_officer", "platform_admin"}),
     "refuse_filing": ({"reviewed"}, {"street_officer", "platform_admin"}),
+    "start": ({"filed"}, MANAGERS),
+    "accept": ({"in_progress"}, MANAGERS),
 }
 VIEWERS = {
     "resident",
@@ -51,3 +53,44 @@ def test_matrix(world: World, third: Resident) -> None:
             for action, (states, users) in EXPECTED.items():
                 want = status in states and key in users
                 assert MICRO.can(user, p, action) == want, (key, status, action)
+
+
+def test_programme_matrix(world: World) -> None:
+    """Every phase action: community workers, the secretary and the platform admin, in
+    the phase it starts from; nobody else (residents, the street, other communities)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from linli.projects.models import Programme
+    from linli.projects.states import PROGRAMME
+    from linli.projects.tests.conftest import make_programme
+
+    prog = make_programme(world)
+    services.programme_advance(
+        actor=world.user("secretary"), programme=prog, action="open_proposals"
+    )
+    prog.refresh_from_db()
+    services.pb_project_submit(
+        actor=world.user("resident"), programme=prog, title="t", description="d", cost_yuan="10"
+    )
+    past = timezone.now() - timedelta(minutes=1)
+    Programme.objects.filter(pk=prog.pk).update(
+        voting_opens=past - timedelta(hours=1), voting_closes=past
+    )
+    prog.refresh_from_db()
+    sources = {
+        "open_proposals": "draft",
+        "start_review": "proposals",
+        "open_voting": "review",
+        "close_voting": "voting",
+        "start_implementation": "results",
+        "close": "implementation",
+    }
+    assert set(sources) == set(PROGRAMME.table)
+    for phase in Programme.Phase.values:
+        prog.phase = phase
+        for key in WORLD_USERS:
+            for action, src in sources.items():
+                want = phase == src and key in MANAGERS
+                assert PROGRAMME.can(world.user(key), prog, action) == want, (key, phase, action)

@@ -1,0 +1,139 @@
+"""Propose on a phone → co-sign → review and filing → vote on a 360 px phone without
+JavaScript → public results → the filed project's page and the fund (Playwright +
+Debian chromium against the live server). Screenshots go to /tmp/shots/projects/."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.test import Client
+from django.utils import timezone
+
+from conftest import World
+from linli.projects import services
+from linli.projects.models import MicroProject, PBBallot, PBProject, Programme
+from linli.projects.tests.conftest import add_resident, voting_programme
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+SHOTS = Path("/tmp/shots/projects")  # noqa: S108 - screenshots for a human to look at
+
+
+@pytest.fixture
+def phone(chromium: Any) -> Iterator[Any]:
+    # No JavaScript at all: every step must work with plain forms.
+    ctx = chromium.new_context(
+        viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
+    )
+    yield ctx
+    ctx.close()
+
+
+def as_user(ctx: Any, base: str, user: Any) -> None:
+    client = Client()
+    client.force_login(user)
+    ctx.clear_cookies()
+    ctx.add_cookies(
+        [
+            {
+                "name": settings.SESSION_COOKIE_NAME,
+                "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                "url": base,
+            }
+        ]
+    )
+
+
+def fits(tab: Any) -> bool:
+    return bool(tab.evaluate("document.documentElement.scrollWidth") <= 360)
+
+
+def test_propose_vote_results_on_phone(
+    world: World, live_server: Any, phone: Any, chromium: Any
+) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    base = live_server.url
+    third = add_resident(world, "王六", "103")
+
+    # 1. A resident proposes on the phone (no JS), with two budget lines.
+    as_user(phone, base, world.user("resident"))
+    tab = phone.new_page()
+    tab.goto(base + "/projects/new/")
+    tab.fill("#title", "楼道防滑改造")
+    tab.fill("#problem", "楼道湿滑，老人摔倒过。")
+    tab.fill("#plan", "换防滑地砖，加扶手。")
+    tab.fill("#place", "1幢1单元")
+    tab.fill("#li1", "防滑地砖")
+    tab.fill("#la1", "6000")
+    tab.fill("#li2", "扶手")
+    tab.fill("#la2", "2500.50")
+    assert fits(tab)
+    tab.screenshot(path=str(SHOTS / "propose-360.png"), full_page=True)
+    tab.get_by_role("button", name="提交提议").click()
+    tab.get_by_role("heading", name="楼道防滑改造").wait_for()
+    p = MicroProject.objects.get()
+    assert p.budget_fen == 850_050
+
+    # 2. Two neighbouring households co-sign; the proposer submits on the phone.
+    services.micro_cosign(actor=world.user("neighbour"), project=p)
+    services.micro_cosign(actor=third.user, project=p)
+    tab.reload()
+    tab.get_by_role("button", name="提交社区审核").click()
+    tab.get_by_text("居民提议·待社区审核").first.wait_for()
+
+    # 3. Community review and street filing on the staff pages (desktop).
+    desk = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    as_user(desk, base, world.user("worker"))
+    staff = desk.new_page()
+    staff.goto(base + "/projects/workbench/")
+    staff.screenshot(path=str(SHOTS / "workbench-1280.png"), full_page=True)
+    staff.get_by_role("link", name="楼道防滑改造").click()
+    staff.get_by_role("button", name="社区审核通过").click()
+    staff.get_by_text("社区审核通过·待街道备案").first.wait_for()
+    as_user(desk, base, world.user("street_officer"))
+    staff.goto(base + f"/projects/{p.pk}/")
+    staff.get_by_role("button", name="街道备案").click()
+    staff.get_by_text("街道已备案").first.wait_for()
+    desk.close()
+
+    # 4. A programme in its voting phase: the resident votes on the phone, no JS —
+    #    the running total is computed by the server.
+    prog = voting_programme(world, kind="knapsack", k=None)
+    ids = list(PBProject.objects.filter(programme=prog).order_by("pk").values_list("pk", flat=True))
+    tab.goto(base + f"/projects/pb/{prog.pk}/vote/")
+    tab.check(f"#p{ids[0]}")
+    tab.check(f"#p{ids[1]}")
+    tab.get_by_role("button", name="计算合计").click()
+    tab.get_by_text("已选合计 ¥90,000.00").wait_for()
+    assert fits(tab)
+    tab.screenshot(path=str(SHOTS / "vote-360.png"), full_page=True)
+    tab.get_by_role("button", name="确认投票").click()
+    tab.get_by_text("投票成功").first.wait_for()
+    assert PBBallot.objects.filter(programme=prog).count() == 1
+    services.ballot_cast(actor=world.user("neighbour"), programme=prog, project_ids=ids[2:])
+
+    # 5. The vote closes; anyone can read the results on a phone.
+    Programme.objects.filter(pk=prog.pk).update(voting_closes=timezone.now() - timedelta(seconds=1))
+    prog.refresh_from_db()
+    services.programme_advance(actor=world.user("secretary"), programme=prog, action="close_voting")
+    phone.clear_cookies()
+    tab.goto(base + f"/projects/pb/{prog.pk}/results/")
+    tab.get_by_role("heading", name="两种方法的比较").wait_for()
+    assert "张三" not in tab.content()
+    assert fits(tab)
+    tab.screenshot(path=str(SHOTS / "results-360.png"), full_page=True)
+
+    # 6. The filed project is on the public list; its page for the community.
+    tab.goto(base + "/projects/public/")
+    tab.get_by_text("楼道防滑改造").wait_for()
+    as_user(phone, base, world.user("neighbour"))
+    tab.goto(base + f"/projects/{p.pk}/")
+    tab.get_by_text("街道已备案").first.wait_for()
+    assert fits(tab)
+    tab.screenshot(path=str(SHOTS / "project-360.png"), full_page=True)
