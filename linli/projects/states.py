@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from linli.core.errors import DomainError, InvalidTransition, ValidationFailed
 from linli.core.transitions import Machine, Transition, predicate, transition
@@ -95,34 +95,34 @@ MICRO: Machine[MicroProject] = Machine(
     transitions=[
         transition(
             "submit",
-            _l("提交社区审核"),
+            gettext_lazy("提交社区审核"),
             [S.GATHERING],
             S.PROPOSED,
             who=_proposer | _manages,
             guard=enough_households,
         ),
-        transition("approve", _l("社区审核通过"), [S.PROPOSED], S.REVIEWED, who=_manages),
+        transition("approve", gettext_lazy("社区审核通过"), [S.PROPOSED], S.REVIEWED, who=_manages),
         transition(
             "reject",
-            _l("社区审核不通过"),
+            gettext_lazy("社区审核不通过"),
             [S.PROPOSED],
             S.REJECTED,
             who=_manages,
             reason_required=True,
         ),
-        transition("file", _l("街道备案"), [S.REVIEWED], S.FILED, who=_files),
+        transition("file", gettext_lazy("街道备案"), [S.REVIEWED], S.FILED, who=_files),
         transition(
             "refuse_filing",
-            _l("街道不予备案"),
+            gettext_lazy("街道不予备案"),
             [S.REVIEWED],
             S.REJECTED,
             who=_files,
             reason_required=True,
         ),
-        transition("start", _l("开始实施"), [S.FILED], S.IN_PROGRESS, who=_manages),
+        transition("start", gettext_lazy("开始实施"), [S.FILED], S.IN_PROGRESS, who=_manages),
         transition(
             "accept",
-            _l("竣工验收"),
+            gettext_lazy("竣工验收"),
             [S.IN_PROGRESS],
             S.DELIVERED,
             who=_manages,
@@ -130,7 +130,7 @@ MICRO: Machine[MicroProject] = Machine(
         ),
         transition(
             "withdraw",
-            _l("撤回提议"),
+            gettext_lazy("撤回提议"),
             [S.GATHERING, S.PROPOSED],
             S.WITHDRAWN,
             who=_proposer | _manages,
@@ -175,11 +175,15 @@ PROGRAMME: Machine[Programme] = Machine(
     visible=_visible,
     state_label=lambda p: str(p.get_phase_display()),
     transitions=[
-        transition("open_proposals", _l("开始征集提案"), [P.DRAFT], P.PROPOSALS, who=_manages),
-        transition("start_review", _l("进入专家评审"), [P.PROPOSALS], P.REVIEW, who=_manages),
+        transition(
+            "open_proposals", gettext_lazy("开始征集提案"), [P.DRAFT], P.PROPOSALS, who=_manages
+        ),
+        transition(
+            "start_review", gettext_lazy("进入专家评审"), [P.PROPOSALS], P.REVIEW, who=_manages
+        ),
         transition(
             "open_voting",
-            _l("公布入围名单并开始投票"),
+            gettext_lazy("公布入围名单并开始投票"),
             [P.REVIEW],
             P.VOTING,
             who=_manages,
@@ -187,7 +191,7 @@ PROGRAMME: Machine[Programme] = Machine(
         ),
         transition(
             "close_voting",
-            _l("结束投票并计算结果"),
+            gettext_lazy("结束投票并计算结果"),
             [P.VOTING],
             P.RESULTS,
             who=_manages,
@@ -195,11 +199,13 @@ PROGRAMME: Machine[Programme] = Machine(
         ),
         transition(
             "start_implementation",
-            _l("进入项目实施"),
+            gettext_lazy("进入项目实施"),
             [P.RESULTS],
             P.IMPLEMENTATION,
             who=_manages,
         ),
-        transition("close", _l("结束本期计划"), [P.IMPLEMENTATION], P.CLOSED, who=_manages),
+        transition(
+            "close", gettext_lazy("结束本期计划"), [P.IMPLEMENTATION], P.CLOSED, who=_manages
+        ),
     ],
 )
