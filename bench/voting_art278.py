@@ -248,8 +248,8 @@ def main(argv: list[str]) -> int:
     t = time.perf_counter()
     chain = verify_all()
     print(
-        f"audit hash chain: {chain.events} events in {chain.chains} chains verified "
-        f"in {time.perf_counter() - t:.1f}s, ok={chain.ok}"
+        f"audit hash chain: {chain.events} events, {chain.checkpoints} checkpoints, "
+        f"{chain.unsealed} unsealed, verified in {time.perf_counter() - t:.1f}s, ok={chain.ok}"
     )
 
     good = (
