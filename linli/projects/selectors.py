@@ -59,16 +59,6 @@ def micro_get_for(*, viewer: Any, pk: int) -> MicroProject:
     return p
 
 
-def public_micro_list() -> QuerySet[MicroProject]:
-    """Anonymous: filed projects only (published by the street), no names."""
-    return (
-        MicroProject.objects.filter(status=S.FILED)
-        .select_related("community")
-        .only("pk", "title", "place", "budget_fen", "status", "filed_at", "community__name")
-        .order_by("-filed_at", "-id")
-    )
-
-
 @dataclass(frozen=True)
 class Due:
     """The step a project waits for, its deadline and whether it is overdue."""

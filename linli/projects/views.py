@@ -131,6 +131,7 @@ def micro_detail(request: HttpRequest, pk: int) -> HttpResponse:
     me = Resident.objects.filter(pk=rid).only("household_id").first() if rid else None
     signed = me is not None and any(c.household_id == me.household_id for c in cosigners)
     settings = services.settings_for(p.community_id)
+    labels = dict(MicroProject.Status.choices)
     ctx: dict[str, Any] = {
         "p": p,
         "lines": list(p.lines.all()),
@@ -139,7 +140,7 @@ def micro_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "households": len(cosigners),
         "need": settings.min_households,
         "proposer": display_name(p.proposer, viewer=request.user) if p.proposer else "",
-        "steps": list(p.steps.all()),
+        "steps": [(st, labels.get(st.to_status, st.to_status)) for st in p.steps.all()],
         "due": selectors.waiting_on(p),
         "can_cosign": p.status == MicroProject.Status.GATHERING
         and lives_in(request.user, p)
