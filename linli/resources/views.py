@@ -204,8 +204,6 @@ def _slot(request: HttpRequest) -> tuple[datetime, datetime]:
 @require_POST
 def book(request: HttpRequest, pk: int) -> HttpResponse:
     r = selectors.resource_get_for(viewer=request.user, pk=pk)
-    if request.POST.get("repeat"):
-        return series(request, pk)
     holder: dict[str, Booking] = {}
 
     def go() -> None:
