@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from linli.core import idempotency
 from linli.core.models import BaseModel
 
 
@@ -416,12 +417,16 @@ class OutsideOwner(BaseModel):
     # Sensitive like a resident's: masked in lists.
     id_number = models.CharField(_("身份证号"), max_length=18, blank=True)
     phone = models.CharField(_("手机号"), max_length=11, blank=True)
+    # A double-submitted registration (without an ID number to recognise the person
+    # by) creates nothing twice.
+    idempotency_key = idempotency.key_field()
 
     class Meta:
         ordering = ["community_id", "id"]
         verbose_name = _("非住户业主")
         verbose_name_plural = _("非住户业主")
         constraints = [
+            idempotency.unique_per_community("outsideowner_idempotency_unique"),
             models.UniqueConstraint(
                 fields=["community", "id_number"],
                 condition=~Q(id_number=""),

@@ -28,9 +28,9 @@ from linli.communities.models import (
     Resident,
 )
 from linli.communities.permissions import manages_community
-from linli.core import ratelimit
+from linli.core import idempotency, ratelimit
 from linli.core.errors import NotFound, ValidationFailed
-from linli.core.writes import governed_write, lock_row
+from linli.core.writes import governed_write, insert_or_skip, lock_row
 
 Owner = Resident | OutsideOwner | Organisation
 ONE = Decimal("1")
@@ -186,6 +186,10 @@ def ownership_set_unit(
                 kept.append(row)
             else:
                 ended.append(row)
+        if not ended and len(kept) == len(owners):
+            # The same owners again (a resubmitted form): nothing to change or record.
+            w.record = False
+            return sorted(kept, key=lambda r: r.owner_key)
         if ended:
             Ownership.objects.filter(pk__in=[r.pk for r in ended]).update(
                 until=since, is_representative=False, updated_at=timezone.now()
@@ -220,10 +224,17 @@ def ownership_set_unit(
 
 
 def outside_owner_get_or_create(
-    *, actor: Any, community: OrgUnit, name: str, id_number: str = "", phone: str = ""
+    *,
+    actor: Any,
+    community: OrgUnit,
+    name: str,
+    id_number: str = "",
+    phone: str = "",
+    idempotency_key: str = "",
 ) -> OutsideOwner:
     """An owner who does not live in the community. The same ID number is the same
-    owner: an existing record is returned (its name must match)."""
+    owner: an existing record is returned (its name must match); a replayed request
+    (same idempotency key) returns the record it created."""
     from linli.communities.roster import PHONE_RE, id_number_valid
 
     if not manages_community(actor, community):
@@ -251,13 +262,26 @@ def outside_owner_get_or_create(
                     field="name",
                 )
             return existing
+    key = idempotency.clean(idempotency_key)
     ratelimit.check("communities.ownership", user=actor)
     with governed_write(
         actor=actor, action="communities.outside_owner_created", community_id=community.pk
     ) as w:
-        owner = OutsideOwner.objects.create(
-            community=community, name=name, id_number=id_number, phone=phone
+        owner = OutsideOwner(
+            community=community,
+            name=name,
+            id_number=id_number,
+            phone=phone,
+            idempotency_key=key,
         )
+        if not insert_or_skip(owner):
+            w.record = False
+            return idempotency.original(
+                OutsideOwner.objects.all(),
+                community_id=community.pk,
+                key=key,
+                owned=lambda row: row.name == name,
+            )
         w.target = owner
     return owner
 

@@ -25,6 +25,7 @@ from linli.communities.ownership import (
     parse_share,
 )
 from linli.communities.permissions import manages_community
+from linli.core import idempotency
 from linli.core.errors import DomainError, NotFound, ValidationFailed
 
 OWNER_LINES = 4
@@ -123,7 +124,10 @@ def household_owners(request: HttpRequest, pk: int) -> HttpResponse:
         if outside.is_valid():
             try:
                 o = outside_owner_get_or_create(
-                    actor=request.user, community=h.community, **outside.cleaned_data
+                    actor=request.user,
+                    community=h.community,
+                    idempotency_key=idempotency.from_request(request),
+                    **outside.cleaned_data,
                 )
             except DomainError as exc:
                 outside.add_error(

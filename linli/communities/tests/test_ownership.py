@@ -356,3 +356,25 @@ def test_correction_page_sets_co_owners_and_refuses_bad_shares(world):
     for who in ("resident", "grid_worker", "other_secretary"):
         c.force_login(world.users[who])
         assert c.get(url).status_code == 404
+
+
+def test_resubmitted_forms_have_no_second_effect(world):
+    h = world.residents["resident"].household
+    me = world.residents["resident"]
+    for _ in range(2):
+        ownership_set_unit(actor=world.users["secretary"], household=h, owners=[OwnerSpec(me)])
+    assert Ownership.objects.filter(household=h).count() == 1
+    assert AuditEvent.objects.filter(action="communities.ownership_set").count() == 1
+    a = outside_owner_get_or_create(
+        actor=world.users["secretary"],
+        community=world.community,
+        name="房东吴",
+        idempotency_key="k-1",
+    )
+    b = outside_owner_get_or_create(
+        actor=world.users["secretary"],
+        community=world.community,
+        name="房东吴",
+        idempotency_key="k-1",
+    )
+    assert a.pk == b.pk and OutsideOwner.objects.filter(name="房东吴").count() == 1

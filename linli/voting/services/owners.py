@@ -49,6 +49,8 @@ def representative_set(
         ).exists():
             raise Conflict(_("该房屋的投票已委托他人，请先撤销委托。"), code="proxy_exists")
         before = entry.representative_id
+        if before == resident.pk:
+            return entry  # already recorded (a resubmitted form): nothing written
         entry.representative_id = resident.pk
         BallotVoter.objects.filter(pk=entry.pk, community_id=cid).update(
             representative_id=resident.pk

@@ -114,6 +114,7 @@ def test_co_owners_voting_at_once_first_vote_stands(world):
         votes = list(Vote.objects.filter(ballot=ballot, voter__owner_count=2))
         assert len(votes) == 1, results
         first = votes[0].cast_by_id
+        assert first is not None
         refused = [r for r in results if isinstance(r, Exception)]
         assert all(isinstance(e, Conflict) for e in refused), refused
         # Whoever came first still holds the vote after the race.
