@@ -23,7 +23,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from linli.accounts.scope import scope_of
 from linli.core.errors import DomainError, InvalidTransition, ValidationFailed
@@ -62,6 +62,8 @@ def in_audience(resident_id: int | None, survey: Survey) -> bool:
         .values("household__building_id", "birth_year")
         .first()
     )
+    if r is not None:
+        survey.__dict__.setdefault("_resident_rows", {})[resident_id] = r
     ok = r is not None
     if ok and survey.audience == Audience.BUILDINGS:
         ok = r is not None and r["household__building_id"] in set(survey.audience_buildings)
@@ -164,20 +166,33 @@ SURVEY: Machine[Survey] = Machine(
     name="surveys.survey",
     model=Survey,
     transitions=[
-        transition("open", _l("发布问卷"), [S.DRAFT], S.OPEN, who=manages, guard=can_open),
-        transition("close", _l("结束问卷"), [S.OPEN], S.CLOSED, who=manages | is_system),
-        transition("reopen", _l("重新开放"), [S.CLOSED], S.OPEN, who=manages, guard=not_past_close),
-        transition("publish_results", _l("公布结果"), [S.CLOSED], S.PUBLISHED, who=manages),
+        transition(
+            "open", gettext_lazy("发布问卷"), [S.DRAFT], S.OPEN, who=manages, guard=can_open
+        ),
+        transition("close", gettext_lazy("结束问卷"), [S.OPEN], S.CLOSED, who=manages | is_system),
+        transition(
+            "reopen",
+            gettext_lazy("重新开放"),
+            [S.CLOSED],
+            S.OPEN,
+            who=manages,
+            guard=not_past_close,
+        ),
+        transition(
+            "publish_results", gettext_lazy("公布结果"), [S.CLOSED], S.PUBLISHED, who=manages
+        ),
         transition(
             "answer",
-            _l("填写问卷"),
+            gettext_lazy("填写问卷"),
             [S.OPEN],
             S.OPEN,
             who=may_answer,
             guard=in_window,
-            forbidden=_l("您不在本问卷的调查范围内。"),
+            forbidden=gettext_lazy("您不在本问卷的调查范围内。"),
         ),
-        transition("answer_for", _l("代录答卷"), [S.OPEN], S.OPEN, who=proxies, guard=in_window),
+        transition(
+            "answer_for", gettext_lazy("代录答卷"), [S.OPEN], S.OPEN, who=proxies, guard=in_window
+        ),
     ],
     visible=sees_survey,
     state_label=lambda s: str(s.get_status_display()),
@@ -249,10 +264,12 @@ WISH: Machine[Wish] = Machine(
     name="surveys.wish",
     model=Wish,
     transitions=[
-        transition("publish", _l("审核通过并公开"), [W.SUBMITTED], W.PUBLISHED, who=manages_wish),
+        transition(
+            "publish", gettext_lazy("审核通过并公开"), [W.SUBMITTED], W.PUBLISHED, who=manages_wish
+        ),
         transition(
             "reject",
-            _l("不予公开"),
+            gettext_lazy("不予公开"),
             [W.SUBMITTED],
             W.REJECTED,
             who=manages_wish,
@@ -260,23 +277,33 @@ WISH: Machine[Wish] = Machine(
         ),
         transition(
             "withdraw",
-            _l("撤回心愿"),
+            gettext_lazy("撤回心愿"),
             [W.SUBMITTED, W.PUBLISHED],
             W.WITHDRAWN,
             who=own_wish | proxies_wish,
         ),
         transition(
             "claim",
-            _l("认领心愿"),
+            gettext_lazy("认领心愿"),
             [W.PUBLISHED],
             W.CLAIMED,
             who=may_claim,
-            forbidden=_l("只有本社区的志愿者或共建单位可以认领心愿。"),
+            forbidden=gettext_lazy("只有本社区的志愿者或共建单位可以认领心愿。"),
         ),
-        transition("release", _l("放弃认领"), [W.CLAIMED], W.PUBLISHED, who=claimer | manages_wish),
-        transition("fulfil", _l("完成心愿"), [W.CLAIMED], W.FULFILLED, who=claimer),
         transition(
-            "confirm", _l("确认心愿已实现"), [W.FULFILLED], W.CONFIRMED, who=own_wish | proxies_wish
+            "release",
+            gettext_lazy("放弃认领"),
+            [W.CLAIMED],
+            W.PUBLISHED,
+            who=claimer | manages_wish,
+        ),
+        transition("fulfil", gettext_lazy("完成心愿"), [W.CLAIMED], W.FULFILLED, who=claimer),
+        transition(
+            "confirm",
+            gettext_lazy("确认心愿已实现"),
+            [W.FULFILLED],
+            W.CONFIRMED,
+            who=own_wish | proxies_wish,
         ),
     ],
     visible=sees_wish,

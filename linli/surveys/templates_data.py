@@ -10,7 +10,7 @@ from typing import Any
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 
 from linli.surveys.logic import QuestionSpec
 from linli.surveys.models import SurveyKind
@@ -130,7 +130,7 @@ def _activity() -> list[QuestionSpec]:
 TEMPLATES: dict[str, Template] = {
     "satisfaction": Template(
         key="satisfaction",
-        label=_l("月度满意度测评"),
+        label=gettext_lazy("月度满意度测评"),
         kind=SurveyKind.SATISFACTION,
         anonymous=True,
         series="monthly-satisfaction",
@@ -144,7 +144,7 @@ TEMPLATES: dict[str, Template] = {
     ),
     "needs": Template(
         key="needs",
-        label=_l("居民需求调研"),
+        label=gettext_lazy("居民需求调研"),
         kind=SurveyKind.NEEDS,
         anonymous=False,
         series="",
@@ -155,7 +155,7 @@ TEMPLATES: dict[str, Template] = {
     ),
     "activity": Template(
         key="activity",
-        label=_l("活动反馈"),
+        label=gettext_lazy("活动反馈"),
         kind=SurveyKind.ACTIVITY,
         anonymous=True,
         series="",

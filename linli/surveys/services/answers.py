@@ -223,7 +223,8 @@ def survey_answer(
     building_id: int | None = None
     band = ""
     if respondent_id is not None:
-        who = (
+        # The audience check read the same row; take it from there when it did.
+        who = survey.__dict__.get("_resident_rows", {}).get(respondent_id) or (
             Resident.objects.filter(pk=respondent_id, community_id=cid)
             .values("household__building_id", "birth_year")
             .first()

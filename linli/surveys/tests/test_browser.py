@@ -17,7 +17,7 @@ from linli.surveys.tests.conftest import crowd, make_survey, paper
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/tmp/shots/surveys")
+SHOTS = Path("/tmp/shots/surveys")  # noqa: S108 - screenshots for people to look at
 
 
 def _context(chromium: Any, live_server: Any, user: Any, *, width: int, js: bool) -> Any:
