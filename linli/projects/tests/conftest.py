@@ -94,6 +94,14 @@ def voting_programme(
     w: World, costs: tuple[str, ...] = ("40000", "50000", "30000"), **kw: Any
 ) -> Any:
     """A programme in its voting phase with the given shortlisted projects."""
+    from linli.core import ratelimit
+
+    # Trusted set-up: the proposals below are not a resident flooding the form.
+    with ratelimit.suspended():
+        return _voting_programme(w, costs, **kw)
+
+
+def _voting_programme(w: World, costs: tuple[str, ...], **kw: Any) -> Any:
     from linli.projects.models import PBProject
 
     prog = make_programme(w, **kw)
