@@ -4,6 +4,7 @@ against approved budget lines with two-person approval, the quarterly disclosure
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.db.models import Sum
@@ -12,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import World
+from linli.core import ratelimit
 from linli.core.errors import PermissionDenied, ValidationFailed
 from linli.ledger.models import Account, Currency, Entry
 from linli.projects.models import FundMovement, MicroProject
@@ -22,7 +24,8 @@ pytestmark = pytest.mark.django_db
 
 
 def filed_project(w: World) -> MicroProject:
-    p = propose(w)
+    with ratelimit.suspended():  # set-up, called once per hypothesis example
+        p = propose(w)
     MicroProject.objects.filter(pk=p.pk).update(
         status="filed", submitted_at=timezone.now(), review_due=timezone.now()
     )
@@ -174,23 +177,8 @@ def test_fund_invariants_under_sequences(world: World, ops: list[tuple[str, int]
     # start of this example.
     before = list(FundMovement.objects.values_list("pk", flat=True))
     f0, _t = balances(world)
-    for op, fen in ops:
-        amount = f"{fen // 100}.{fen % 100:02d}"
-        try:
-            if op == "in":
-                fund.fund_income(
-                    actor=world.user("secretary"),
-                    community=world.community,
-                    source="grant",
-                    amount_yuan=amount,
-                    memo="x",
-                )
-            else:
-                fund.fund_expense(
-                    actor=world.user("worker"), line=line, amount_yuan=amount, memo="y"
-                )
-        except ValidationFailed:
-            pass
+    with ratelimit.suspended():  # many examples share one minute's rate-limit window
+        _apply(world, line, ops)
     f_balance, total = balances(world)
     assert f_balance >= 0 and total == 0
     posted = FundMovement.objects.filter(community=world.community, status="posted").exclude(
@@ -243,3 +231,23 @@ def test_disclosure_pages_pdf_xlsx(world: World, client: object) -> None:
     assert r.status_code == 200 and r.content.startswith(b"%PDF")
     r = client.get(reverse("projects:disclosure_xlsx", args=[world.community.pk, y, pq]))
     assert r.status_code == 200 and r.content[:2] == b"PK"
+
+
+def _apply(world: World, line: Any, ops: list[tuple[str, int]]) -> None:
+    for op, fen in ops:
+        amount = f"{fen // 100}.{fen % 100:02d}"
+        try:
+            if op == "in":
+                fund.fund_income(
+                    actor=world.user("secretary"),
+                    community=world.community,
+                    source="grant",
+                    amount_yuan=amount,
+                    memo="x",
+                )
+            else:
+                fund.fund_expense(
+                    actor=world.user("worker"), line=line, amount_yuan=amount, memo="y"
+                )
+        except ValidationFailed:
+            pass
