@@ -77,7 +77,7 @@ def match_need_side(actor: Actor, match: Match) -> bool:
 @predicate
 def match_helper_side(actor: Actor, match: Match) -> bool:
     """The helping resident, a member of the helping partner, the resource's owner, or
-    staff acting for a helping resident (代办)."""
+    staff acting for a helping resident (代办) or for a community-owned resource."""
     rid = scope_of(actor).resident_id
     if match.helper_id is not None:
         if rid is not None and rid == match.helper_id:
@@ -87,7 +87,11 @@ def match_helper_side(actor: Actor, match: Match) -> bool:
         return match.partner.organisation_id in organisation_ids(actor)
     if match.owner_user_id is not None:
         return match.owner_user_id == _user_id(actor)
-    return False
+    # A shared resource without a named owner belongs to the community: its staff
+    # accept for it.
+    return match.kind == MatchKind.RESOURCE and match.community_id in (
+        aid_staff_community_ids(actor)
+    )
 
 
 @predicate

@@ -142,3 +142,32 @@ def test_time_to_match_and_queue(world):
         )
         == []
     )
+
+
+def test_a_community_resource_is_accepted_by_staff(world):
+    from linli.mutualaid.providers import Candidate, register_provider, unregister_provider
+
+    def venues(q):
+        if q.category == "venue":
+            yield Candidate(
+                kind="resource",
+                id=3,
+                title="活动室",
+                community_id=q.community_id,
+                categories=("venue",),
+                building_id=world.building.pk,
+            )
+
+    register_provider("test-venue", venues)
+    try:
+        f.refresh(world)
+        need = f.need(world, category="venue", title="借活动室开会", settle_in="none")
+        m = services.match_propose(
+            actor=world.user("resident"), need=need, kind="resource", candidate_id=3
+        )
+        m = services.match_accept(actor=world.user("worker"), match=m)
+        assert m.status == "agreed"
+        m = services.match_settle(actor=world.user("resident"), match=m)
+        assert m.status == "settled" and m.settled_in == "none" and m.ledger_tx_id is None
+    finally:
+        unregister_provider("test-venue")
