@@ -393,11 +393,19 @@ def match_accept(*, actor: Actor, match: Match) -> Match:
     if not sides:
         raise PermissionDenied()
     with transaction.atomic():
+        # Need first, then match: the same order as proposing, cancelling and settling,
+        # so two writers on one need never wait on each other crosswise.
+        need = lock_row(
+            Need.objects.select_related("requester"),
+            match.need_id,
+            community_id=match.community_id,
+        )
         row = lock_row(
-            Match.objects.select_related("need", "partner", "helper"),
+            Match.objects.select_related("partner", "helper"),
             match.pk,
             community_id=match.community_id,
         )
+        row.need = need
         action = next((a for a in sides if MATCH.allowed(a, row.status)), None)
         if action is None:
             if row.status in (MatchStatus.AGREED, MatchStatus.SETTLED):
@@ -413,10 +421,8 @@ def match_accept(*, actor: Actor, match: Match) -> Match:
                 _("当前状态为“%(s)s”，不能接受。") % {"s": row.get_status_display()},
                 code="invalid_transition",
             )
+        MATCH.check(actor, row, action)  # on the locked rows (is the need still open?)
         if MATCH[action].target == MatchStatus.AGREED:
-            need = lock_row(Need.objects.all(), row.need_id, community_id=row.community_id)
-            row.need = need
-            MATCH.check(actor, row, action)  # on the locked rows (need still open?)
 
             def agreed(m: Match, w: Write) -> None:
                 m.agreed_at = timezone.now()
@@ -446,7 +452,6 @@ def match_accept(*, actor: Actor, match: Match) -> Match:
                     _("“%(t)s”：对方已接受，等待您确认。") % {"t": m.need.title},
                 )
 
-            MATCH.check(actor, row, action)
             out = MATCH.apply(actor=actor, obj=row, action=action, locked=True, effects=told)
     match.status = out.status
     return out
