@@ -242,6 +242,9 @@ def _insert(rows: list[tuple[Dev, datetime, int, str, str]]) -> list[tuple[Dev, 
     travel as six arrays (``unnest``), not 6 × 1 000 placeholders."""
     if not rows:
         return []
+    # In index order: neighbouring entries of the (device, time) index are then
+    # touched together instead of 500 random leaf pages in arrival order.
+    rows = sorted(rows, key=lambda r: (r[0].pk, r[1]))
     qn = connection.ops.quote_name
     adapt = connection.ops.adapt_datetimefield_value
     table = qn(Reading._meta.db_table)

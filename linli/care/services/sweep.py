@@ -16,7 +16,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -78,7 +78,11 @@ def _leak_candidates(now: datetime, hours: int) -> list[int]:
         GROUP BY device_id
         HAVING MIN(d) > 0 AND COUNT(*) >= %s
     """  # noqa: S608
-    with connection.cursor() as cur:
+    with transaction.atomic(), connection.cursor() as cur:
+        if connection.vendor == "postgresql":
+            # A day of readings sorted by (device, time) for the window function: in
+            # memory rather than in temporary files (this transaction only).
+            cur.execute("SET LOCAL work_mem = '256MB'")
         cur.execute(sql, [adapt(now - timedelta(hours=hours)), adapt(now), max(1, hours)])
         return [r[0] for r in cur.fetchall()]
 
