@@ -225,6 +225,10 @@ def calendar_for(*, viewer: Any, resource: Resource, first: date, n_days: int = 
                     state = "free"
                 day.rows.append(Row(t, e, state, hit))
                 t = e
+        # Free time already past is not free any more: start today's gaps at the next
+        # quarter hour.
+        soon = (now + timedelta(minutes=(-now.minute) % 15)).replace(second=0, microsecond=0)
+        day.free = [(max(a, soon), b) for a, b in day.free if b > soon]
         out.append(day)
     return out
 

@@ -145,6 +145,17 @@ def test_find_ladder_book_pick_up_return_on_a_phone(
             page.click("text=周视图")
         no_sideways_scroll(page)
         page.screenshot(path=str(SHOTS / "7-week.png"), full_page=True)
+        # Elderly mode (large type): the day view still fits the phone.
+        with page.expect_navigation():
+            page.click("button:has-text('长辈模式')")
+        page.goto(f"{base}/resources/")
+        with page.expect_navigation():
+            page.click("text=人字梯（2米）")
+        assert "elderly" in (page.get_attribute("html", "class") or "") + (
+            page.get_attribute("body", "class") or ""
+        )
+        no_sideways_scroll(page)
+        page.screenshot(path=str(SHOTS / "7b-elderly-day.png"), full_page=False)
     finally:
         ctx.close()
     desk = _context(chromium, 1280).new_page()

@@ -92,8 +92,15 @@ def test_outside_hours_message_and_english(world: Any, ladder: Any, fixed_clock:
     )
     assert "不在开放时间内" in resp.content.decode()
     assert Booking.objects.count() == 0
-    en = c.get(f"/resources/{ladder.pk}/?lang=en", HTTP_ACCEPT_LANGUAGE="en")
-    assert en.status_code == 200
+    en = c.get(f"/resources/{ladder.pk}/?lang=en", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Confirm booking" in en and "Week view" in en and "确认预约" not in en
+    refused = c.post(
+        f"/resources/{ladder.pk}/book/?lang=en",
+        {"date": f"{TOMORROW:%Y-%m-%d}", "start": "06:00", "end": "07:00"},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    ).content.decode()
+    assert "Outside opening hours" in refused
 
 
 def test_series_report_then_confirm(world: Any, make_resource: Any, fixed_clock: Any) -> None:
