@@ -46,8 +46,10 @@ class ReportForm(forms.Form):
     category = forms.TypedChoiceField(label=_("问题类别"), coerce=int)
     description = forms.CharField(
         label=_("问题描述"),
+        # No max_length on the field: Django would write it over the widget's maxlength,
+        # and the counter under the box would say 10000 while the limit is 2 000. The
+        # service refuses a longer text with the precise message (never cuts it).
         widget=forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
-        max_length=10_000,  # the service gives the precise message above 2000
         required=False,
         help_text=_("请写清楚什么问题、在哪里、持续多久。"),
     )

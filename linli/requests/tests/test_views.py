@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 import pytest
@@ -50,6 +51,8 @@ def test_bad_report_shows_message_and_creates_nothing(client: Any, world: Any, c
         },
     )
     assert r.status_code == 200 and "不能超过 2000" in r.content.decode()
+    # The box and its counter announce the same limit the service enforces.
+    assert re.search(r'<textarea name="description"[^>]*maxlength="2000"', r.content.decode())
     r = client.post("/requests/new/", {"category": 999999, "description": "灯坏了很久了"})
     assert r.status_code == 200 and ServiceRequest.objects.count() == 0
 
