@@ -469,3 +469,19 @@ def test_resident_lists_own_item_and_managers_list_venues(world: Any, make_resou
     with pytest.raises(ValidationFailed, match="开放时间"):
         make_resource(hours={})
     assert Resource.objects.count() == 0
+
+
+def test_no_show_command(world: Any, ladder: Any, fixed_clock: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    b = book(world, ladder, at(TOMORROW, 9), at(TOMORROW, 10))
+    fixed_clock.move(at(TOMORROW, 10, 1))
+    out = StringIO()
+    call_command("resources_no_shows", stdout=out)
+    assert "no_shows=1" in out.getvalue()
+    b.refresh_from_db()
+    assert b.status == "no_show"
+    call_command("resources_no_shows", stdout=out)  # nothing left to record
+    assert out.getvalue().count("no_shows=0") == 1
