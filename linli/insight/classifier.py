@@ -42,6 +42,10 @@ CLASSIFY_CHARS = 400
 DEFAULT_WEIGHT = 0.5  # share of the TF-IDF model in the vote
 C_TFIDF = 10.0
 C_E5 = 20.0
+# Two matters in one text split the probability between them: a text classified with
+# more confidence than this is not checked sentence by sentence (saves the extra
+# embeddings on most texts).
+MIXED_CHECK_BELOW = 0.7
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _LATIN = re.compile(r"[A-Za-z]")
@@ -219,7 +223,7 @@ class Model:
             reason = "latin"
         elif len(text) > MAX_REQUEST_CHARS:
             reason = "too_long"
-        elif detect_mixed:
+        elif detect_mixed and conf < MIXED_CHECK_BELOW:
             other = self._second_matter(text, top)
             if other is not None:
                 reason = "mixed"
