@@ -416,10 +416,12 @@ def suggest(
     street_id: int | None = None,
     dist: dict[int, int] | None = None,
     exclude: set[tuple[str, int]] | None = None,
+    kinds: set[str] | None = None,
 ) -> list[Suggestion]:
-    """The top ``limit`` suggestions for ``need``, best first. ``street_id``/``dist``
-    may be passed in by a caller that has them (the benchmark's batch); ``exclude``
-    lists (kind, id) already proposed — read here when not given."""
+    """The top ``limit`` suggestions for ``need``, best first. ``only`` names the
+    providers to ask (all when None), ``kinds`` the candidate kinds to keep;
+    ``street_id``/``dist`` may be passed in by a caller that has them (the benchmark's
+    batch); ``exclude`` lists (kind, id) already proposed — read here when not given."""
     if street_id is None:
         street_id = distances.street_of(need.community_id)
     if dist is None:
@@ -437,7 +439,9 @@ def suggest(
     cands = [
         c
         for c in collect(q, only=only)
-        if (c.kind, c.id) not in exclude and c.extra.get("resident_id") != requester
+        if (c.kind, c.id) not in exclude
+        and c.extra.get("resident_id") != requester
+        and (kinds is None or c.kind in kinds)
     ]
     # Shortlist on what costs nothing to know, then enrich only the shortlist.
     pre = sorted((score(c, q, dist) for c in cands), key=lambda s: -s.score)[: limit * 4]
@@ -452,7 +456,7 @@ def suggest(
 def find(need: Need, kind: str, candidate_id: int) -> Suggestion | None:
     """The suggestion for one chosen candidate (re-ranked now, so its reasons are
     current); None when it no longer qualifies."""
-    for s in suggest(need, limit=200, only=[kind], exclude=set()):
+    for s in suggest(need, limit=200, kinds={kind}, exclude=set()):
         if s.candidate.id == candidate_id:
             return s
     return None
