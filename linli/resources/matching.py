@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from linli.core.calendar import LOCAL_TZ
 from linli.resources.hours import open_intervals
-from linli.resources.models import LIVE_STATUSES, Booking, Resource, ShareMode
+from linli.resources.models import LIVE_STATUSES, Booking, Resource
 
 KINDS_FOR: dict[str, tuple[str, ...]] = {
     "venue": ("venue",),
@@ -34,7 +34,6 @@ def resource_candidates(query: Any) -> list[Any]:
         where |= Q(community__parent_id=query.street_id, share_scope="street")
     qs = (
         Resource.objects.filter(where, status="active", kind__in=kinds, bookable_by="residents")
-        .exclude(share_mode=ShareMode.GIVE, kind="venue")
         .prefetch_related("hours")
         .order_by("id")[: max(1, query.limit)]
     )
