@@ -182,6 +182,7 @@ def _run(argv: list[str]) -> int:
     street_cache: dict[int, Any] = {}
     times: list[float] = []
     stmts: list[int] = []
+    sql_ms: list[float] = []
     bad = 0
     empty = 0
     for i, need in enumerate(needs):
@@ -203,6 +204,7 @@ def _run(argv: list[str]) -> int:
         times.append((time.perf_counter() - t0) * 1000)
         if ctx is not None:
             stmts.append(len(ctx.captured_queries))
+            sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
         if not top:
             empty += 1
         for s in top:
@@ -213,7 +215,8 @@ def _run(argv: list[str]) -> int:
     print(
         f"ranked {len(times)} needs (top 5): p50 {statistics.median(times):.1f} ms, "
         f"p95 {_pct(times, 0.95):.1f} ms, p99 {_pct(times, 0.99):.1f} ms, "
-        f"max {max(times):.1f} ms; statements per need {min(stmts)}–{max(stmts)}; "
+        f"max {max(times):.1f} ms; statements per need {min(stmts)}–{max(stmts)} "
+        f"(SQL round trips p50 {statistics.median(sql_ms):.1f} ms of the wall time, sampled); "
         f"needs without a suggestion {empty}; suggestions outside the street or to oneself {bad}"
     )
     target = _pct(times, 0.95) < 100
