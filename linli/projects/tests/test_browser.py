@@ -31,6 +31,9 @@ def phone(chromium: Any) -> Iterator[Any]:
     ctx = chromium.new_context(
         viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
     )
+    # A loaded CI machine can take a while per page; the steps assert content, not speed.
+    ctx.set_default_timeout(120_000)
+    ctx.set_default_navigation_timeout(120_000)
     yield ctx
     ctx.close()
 
@@ -89,6 +92,8 @@ def test_propose_vote_results_on_phone(
 
     # 3. Community review and street filing on the staff pages (desktop).
     desk = chromium.new_context(viewport={"width": 1280, "height": 800}, locale="zh-CN")
+    desk.set_default_timeout(120_000)
+    desk.set_default_navigation_timeout(120_000)
     as_user(desk, base, world.user("worker"))
     staff = desk.new_page()
     staff.goto(base + "/projects/workbench/")
