@@ -123,3 +123,29 @@ def test_api(client: Any, world: Any, submit: Any, cats: Any) -> None:
         client.get("/api/v1/openapi.json").json()["paths"].get("/api/v1/insight/classify")
         is not None
     )
+
+
+MAY_CORRECT = {"grid_worker", "worker", "secretary", "street_officer", "platform_admin"}
+
+
+def test_correction_permission_matrix(world: Any, submit: Any, cats: Any) -> None:
+    """Who may record a correction: the request's managers (its grid worker, the
+    community's workers and secretary, the street, the platform admin) — in any state,
+    since it labels the text, not the handling."""
+    from linli.core.errors import DomainError
+    from linli.insight.services import correction_record
+    from linli.requests.services import request_reject
+
+    open_req = submit("fac-light", "1幢楼道灯坏了，晚上很黑")
+    rejected = submit("fac-light", "1幢三楼的灯一闪一闪")
+    request_reject(actor=world.user("worker"), request=rejected, reason="重复反映")
+    for req in (open_req, rejected):
+        req.refresh_from_db()
+        for key in world.users:
+            try:
+                correction_record(actor=world.user(key), request=req, category_code="fac-light")
+                allowed = True
+            except DomainError:
+                allowed = False
+            assert allowed == (key in MAY_CORRECT), (key, req.status)
+    assert Correction.objects.count() == 2
