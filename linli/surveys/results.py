@@ -403,6 +403,8 @@ def export_rows(survey: Survey, questions: Sequence[Question]) -> Iterator[list[
         .order_by("pk")
         .values_list("pk", "submitted_on", "channel", "building_id", "age_band")
     )
+    # One ordered pass over the survey's answers, merged with the responses (same
+    # order): measured faster than fetching answers per batch of responses.
     answers = (
         Answer.objects.filter(community_id=cid, survey_id=survey.pk)
         .order_by("response_id")

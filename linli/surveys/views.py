@@ -473,7 +473,7 @@ def survey_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     name = f"survey-{s.pk}-answers"
     if fmt == "csv":
         return exports.csv_response(rows, f"{name}.csv")
-    return exports.xlsx_response([("答卷", rows)], f"{name}.xlsx")
+    return exports.xlsx_sheet_response("答卷", rows, f"{name}.xlsx")
 
 
 @login_required
