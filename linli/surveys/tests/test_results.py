@@ -112,6 +112,13 @@ def test_csv_view(world: Any, client: Any) -> None:
     assert len(list(csv.reader(io.StringIO(text)))) == 6
     resp = client.get(f"/surveys/{s.pk}/export.xlsx")
     assert resp.status_code == 200 and resp.content[:2] == b"PK"
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(resp.content))
+    assert book.sheetnames == ["答卷"]
+    sheet = list(book.active.iter_rows(values_only=True))
+    assert len(sheet) == 6 and "q3: 助餐" in sheet[0]
+    assert {row[sheet[0].index("q3: 助餐")] for row in sheet[1:]} <= {0, 1}
     client.force_login(world.users["resident"])
     assert client.get(f"/surveys/{s.pk}/export.csv").status_code == 404
 
