@@ -153,6 +153,8 @@ def _step(
 
 
 def _typed(specs: list[QuestionSpec], raw: dict[str, Any]) -> dict[str, Value]:
+    """Typed answers for deciding which step comes next (pickers accept any id here;
+    the service checks every answer properly when the whole response is submitted)."""
     out: dict[str, Value] = {}
     allowed = AllowedIds(
         building_ids=frozenset(
