@@ -291,7 +291,10 @@ class Reading(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     community_id = models.IntegerField()
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, db_constraint=False)
+    # No index of its own: the unique (device, at) index leads with the device.
+    device = models.ForeignKey(
+        Device, on_delete=models.CASCADE, db_constraint=False, db_index=False
+    )
     at = models.DateTimeField()
     # Water meter: the meter index in litres (cumulative). Events: 1.
     value = models.BigIntegerField(default=0)

@@ -16,7 +16,7 @@ import json
 import logging
 from typing import Any
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from linli.care.services.ingest import ingest
 from linli.core.errors import DomainError
@@ -59,7 +59,10 @@ def handle(topic: str, payload: bytes) -> tuple[str | None, dict[str, Any]]:
         log.exception("care mqtt message from %s failed", sender)
         return reply_to, {"code": "error", "message": "internal error"}
     finally:
-        close_old_connections()
+        # A long-running bridge drops stale connections between messages, as Django
+        # does between requests (not inside a transaction someone else holds).
+        if not connection.in_atomic_block:
+            close_old_connections()
     return reply_to, {"accepted": r.accepted, "duplicates": r.duplicates, "alerts": r.alerts}
 
 
