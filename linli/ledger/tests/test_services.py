@@ -64,7 +64,7 @@ def test_award_posts_balanced_transaction_with_audit(world: Any, rules: Any) -> 
     assert sum(e.signed for e in tx.entries.all()) == 0
     assert AuditEvent.objects.filter(action="ledger.earn", target_id=str(tx.pk)).exists()
     rows, totals = trial_balance_raw(world.community.pk)
-    assert totals == {"points": 0, "minutes": 0}
+    assert totals == {"points": 0, "minutes": 0, "fen": 0}
     assert_consistent()
 
 

@@ -148,7 +148,7 @@ def test_api_wallet_redeem_idempotent_and_errors(client: Any, world: Any, rules:
     assert client.get(f"/api/v1/ledger/trial-balance/{world.community.pk}").status_code == 404
     client.force_login(world.user("supervisor"))
     tb = client.get(f"/api/v1/ledger/trial-balance/{world.community.pk}").json()
-    assert tb["totals"] == {"points": 0, "minutes": 0}
+    assert tb["totals"] == {"points": 0, "minutes": 0, "fen": 0}
 
 
 def test_claim_flow_through_pages(client: Any, world: Any, rules: Any) -> None:

@@ -92,6 +92,7 @@ def test_two_failed_evaluations_cut_funding(
     p = services.micro_transition(actor=world.user("worker"), project=running, action="accept")
     # Accepted but still paying the last bills: funding continues until cut.
     MicroProject.objects.filter(pk=p.pk).update(status="in_progress")
+    p.refresh_from_db()
     fund.fund_expense(actor=sec, line=p.lines.get(position=2), amount_yuan="100", memo="尾款")
     MicroProject.objects.filter(pk=p.pk).update(status="delivered")
     p.refresh_from_db()
