@@ -4,7 +4,8 @@ Conventions that keep the books honest:
 
 * Three currencies, never mixed: ``points``, ``minutes`` (time-bank hours are stored as
   integer minutes so 1 h 30 min is exact) and ``fen`` — the community fund's money in
-  integer fen (1 yuan = 100 fen), exact, never a float (see ``linli.projects.services.fund``). An account holds exactly one currency and a
+  integer fen (1 yuan = 100 fen), exact, never a float (see
+  ``linli.projects.services.fund``). An account holds exactly one currency and a
   transaction moves exactly one currency.
 * Every movement is one :class:`LedgerTransaction` with two or more :class:`Entry` rows.
   An entry is a positive ``amount`` on the ``debit`` or ``credit`` side; an account's
