@@ -18,13 +18,26 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_seed(client: Any) -> None:
-    from linli.ledger import demo as ledger_demo
-    from linli.volunteers import demo as volunteers_demo
+    from linli.communities.models import Resident
+    from linli.ledger.services import rule_save
+    from linli.volunteers.models import VolunteerProfile
 
     with ratelimit.suspended():  # as make demo runs it
         ctx = core_demo.load(households=200)
-        ledger_demo.seed(ctx)
-        volunteers_demo.seed(ctx)
+        # What the ledger and volunteers demos (run before this one) provide: the
+        # 邻里互助 rule and a volunteer with an account.
+        rule_save(
+            actor=ctx.users["secretary"],
+            community=ctx.main,
+            kind="mutual_aid",
+            amount=5,
+            daily_cap=10,
+            monthly_cap=60,
+            approver_roles=["staff"],
+        )
+        volunteer = Resident.objects.filter(community=ctx.main, user__isnull=False).last()
+        assert volunteer is not None
+        VolunteerProfile.objects.create(community=ctx.main, resident=volunteer)
         t0 = time.perf_counter()
         demo.seed(ctx)
         took = time.perf_counter() - t0

@@ -118,7 +118,9 @@ def test_csv_view(world: Any, client: Any) -> None:
     assert book.sheetnames == ["答卷"]
     sheet = list(book.active.iter_rows(values_only=True))
     assert len(sheet) == 6 and "q3: 助餐" in sheet[0]
-    assert {row[sheet[0].index("q3: 助餐")] for row in sheet[1:]} <= {0, 1}
+    # 0/1 where q3 was asked; blank where q1's jump skipped it.
+    assert {row[sheet[0].index("q3: 助餐")] for row in sheet[1:]} <= {0, 1, None}
+    assert 1 in {row[sheet[0].index("q3: 助餐")] for row in sheet[1:]}
     client.force_login(world.users["resident"])
     assert client.get(f"/surveys/{s.pk}/export.csv").status_code == 404
 
