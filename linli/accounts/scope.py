@@ -31,6 +31,7 @@ class Scope:
     _communities: dict[tuple[str, ...], frozenset[int]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    _under: dict[int, str] | None = field(default=None, repr=False, compare=False)
 
     @property
     def roles(self) -> set[str]:
@@ -64,16 +65,35 @@ class Scope:
             known = self._communities[key] = frozenset(self._community_ids_for(*roles))
         return set(known)
 
+    def _communities_under_units(self) -> dict[int, str]:
+        """Every community at or under any unit this user holds a role in, with its
+        path: one query per request. Each app's menu and filters ask with their own
+        role set; answering all of them from this one read keeps a page's statement
+        count flat as capabilities are added."""
+        if self._under is None:
+            paths = {p for held in self.units.values() for (_i, p, _k) in held}
+            if not paths:
+                self._under = {}
+            else:
+                q = Q()
+                for p in paths:
+                    q |= Q(path__startswith=p)
+                self._under = dict(
+                    OrgUnit.objects.filter(q, kind="community").values_list("pk", "path")
+                )
+        return self._under
+
     def _community_ids_for(self, *roles: str) -> set[int]:
         if self.is_platform_admin:
             return set(OrgUnit.objects.filter(kind="community").values_list("pk", flat=True))
         paths = self.paths_for(*roles)
         if not paths:
             return set()
-        q = Q()
-        for p in paths:
-            q |= Q(path__startswith=p)
-        ids = set(OrgUnit.objects.filter(q, kind="community").values_list("pk", flat=True))
+        ids = {
+            pk
+            for pk, path in self._communities_under_units().items()
+            if any(path.startswith(p) for p in paths)
+        }
         # A grid-level membership belongs to the grid's community too.
         for r in roles:
             for _uid, path, kind in self.units.get(r, []):
