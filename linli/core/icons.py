@@ -41,6 +41,20 @@ PATHS: dict[str, str] = {
     "📒": '<path d="M6 3h12a1 1 0 0 1 1 1v17H7a2 2 0 0 1-2-2V4a1 1 0 0 1 1-1z"/>'
     '<path d="M9 7h6M9 11h6"/>',
     "📐": '<path d="M3 21L21 3v18z"/><path d="M9 16h6v-6"/>',
+    # the capabilities added together in one session (projects, care, mediation, …)
+    "🛠": '<path d="M14 6a4 4 0 0 0 5 5l-9 9a2 2 0 0 1-3-3z"/><path d="M4 4l5 5M3 6l3-3"/>',
+    "🏗": '<path d="M4 21V8l8-5 8 5v13"/><path d="M9 21v-6h6v6M4 11h16"/>',
+    "🏠": '<path d="M3 11l9-8 9 8"/><path d="M5 10v11h14V10M10 21v-6h4v6"/>',
+    "🧓": '<circle cx="10" cy="5" r="2.5"/><path d="M10 8v7l-3 6M10 15l3 6M7 11h6"/>'
+    '<path d="M16 10v11"/><path d="M16 10a2 2 0 0 1 3 0"/>',
+    "🤝": '<path d="M2 12l4-4 4 2 4-2 4 2 4 4"/><path d="M6 8l6 6a1.5 1.5 0 0 0 2-2l-3-3"/>'
+    '<path d="M9 15l2 2M7 13l2 2M2 12l5 5"/>',
+    "⚖": '<path d="M12 3v18M7 21h10M4 7h16"/>'
+    '<path d="M6 7l-3 6a3 3 0 0 0 6 0zM18 7l-3 6a3 3 0 0 0 6 0z"/>',
+    "📊": '<path d="M4 20h16"/><rect x="5" y="11" width="3" height="9"/><rect x="10.5" y="6" '
+    'width="3" height="14"/><rect x="16" y="14" width="3" height="6"/>',
+    "🏢": '<rect x="4" y="3" width="12" height="18"/><path d="M16 9h4v12h-4M8 7h4M8 11h4'
+    'M8 15h4M9 21v-3h2v3"/>',
 }
 
 

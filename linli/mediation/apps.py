@@ -31,7 +31,7 @@ class MediationConfig(AppConfig):
                 "mediation:case_list",
                 "resident",
                 60,
-                "🤝",
+                "⚖️",
                 visible=party,
                 placement="more",
             )
@@ -43,7 +43,7 @@ class MediationConfig(AppConfig):
                 "mediation:case_list",
                 "staff",
                 50,
-                "🤝",
+                "⚖️",
                 visible=lambda u: bool(opener_community_ids(u)),
             )
         )
