@@ -116,7 +116,13 @@ def _seed(ctx: DemoContext) -> None:
         actor=sec, community=main, kind="gateway", serial="GW-YG-01", now=now - timedelta(days=60)
     )
     readings: list[dict[str, Any]] = []
-    for i, s in enumerate(subjects[:6]):
+    # One set of devices per household: two people on the roster may share one flat
+    # (an elderly couple), and a meter's serial is registered once.
+    equipped: list[CareSubject] = []
+    for s in subjects:
+        if len(equipped) < 6 and s.household_id not in {e.household_id for e in equipped}:
+            equipped.append(s)
+    for i, s in enumerate(equipped):
         hh = Household.objects.get(pk=s.household_id)
         meter, _x = services.device_register(
             actor=sec,

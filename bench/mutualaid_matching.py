@@ -1,6 +1,6 @@
 """需求-资源-服务匹配 at street scale, on PostgreSQL.
 
-    python -m bench.matching --households=12000 --needs=10000 \\
+    python -m bench mutualaid_matching --households=12000 --needs=10000 \\
         --volunteers=25000 --offers=20000 --offerings=5000
 
 1. Builds a street (the demo generator, ``--households``) in a fresh database
