@@ -53,6 +53,8 @@ PATHS: dict[str, str] = {
     '<path d="M6 7l-3 6a3 3 0 0 0 6 0zM18 7l-3 6a3 3 0 0 0 6 0z"/>',
     "📊": '<path d="M4 20h16"/><rect x="5" y="11" width="3" height="9"/><rect x="10.5" y="6" '
     'width="3" height="14"/><rect x="16" y="14" width="3" height="6"/>',
+    "📝": '<path d="M5 3h10l4 4v14H5z"/><path d="M15 3v4h4M8 11h8M8 15h5"/>',
+    "🌟": '<path d="M12 3l2.6 5.6 6 .7-4.5 4.1 1.2 6L12 16.4 6.7 19.4l1.2-6L3.4 9.3l6-.7z"/>',
     "🏢": '<rect x="4" y="3" width="12" height="18"/><path d="M16 9h4v12h-4M8 7h4M8 11h4'
     'M8 15h4M9 21v-3h2v3"/>',
 }

@@ -12,7 +12,7 @@ class MutualaidConfig(AppConfig):
         from linli.core.nav import NavItem, register
         from linli.mutualaid import states  # noqa: F401  (registers rules perms)
         from linli.mutualaid.matching import register_builtin
-        from linli.mutualaid.permissions import aid_staff_community_ids
+        from linli.mutualaid.permissions import aid_staff_community_ids, partner_staff_community_ids
 
         register_builtin()
 
@@ -21,6 +21,11 @@ class MutualaidConfig(AppConfig):
 
         def staff(u: object) -> bool:
             return bool(aid_staff_community_ids(u))
+
+        def partner_staff(u: object) -> bool:
+            # Whoever the partners page serves: community staff who manage partners.
+            # (A grid worker matches needs but does not manage partners: no 404 link.)
+            return bool(partner_staff_community_ids(u))
 
         register(
             NavItem(
@@ -52,6 +57,6 @@ class MutualaidConfig(AppConfig):
                 "staff",
                 48,
                 "🏢",
-                visible=staff,
+                visible=partner_staff,
             )
         )

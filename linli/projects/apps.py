@@ -41,7 +41,7 @@ class ProjectsConfig(AppConfig):
                 "projects:pb_list",
                 "resident",
                 25,
-                "🗳️",
+                "🏗️",
                 visible=resident,
                 placement="more",
             )

@@ -19,9 +19,14 @@ class SurveysConfig(AppConfig):
         def staff(u: object) -> bool:
             return bool(scope_of(u).community_ids_for(*RESULT_ROLES, *PROXY_ROLES))
 
+        def wish_staff(u: object) -> bool:
+            # The same test the wish queue itself makes (a street officer may read
+            # results but does not check wishes: a menu entry would lead to a 404).
+            return bool(scope_of(u).community_ids_for(*PROXY_ROLES))
+
         register(
             NavItem(
-                "surveys", _("问卷调查"), "surveys:list", "resident", 36, "📋", visible=is_resident
+                "surveys", _("问卷调查"), "surveys:list", "resident", 36, "📝", visible=is_resident
             )
         )
         register(
@@ -31,18 +36,24 @@ class SurveysConfig(AppConfig):
                 "surveys:wishes",
                 "resident",
                 37,
-                "🎁",
+                "🌟",
                 visible=is_resident,
                 placement="more",
             )
         )
         register(
             NavItem(
-                "surveys_staff", _("问卷调查"), "surveys:list", "staff", 60, "📋", visible=staff
+                "surveys_staff", _("问卷调查"), "surveys:list", "staff", 60, "📝", visible=staff
             )
         )
         register(
             NavItem(
-                "wishes_staff", _("微心愿"), "surveys:wish_queue", "staff", 61, "🎁", visible=staff
+                "wishes_staff",
+                _("微心愿"),
+                "surveys:wish_queue",
+                "staff",
+                61,
+                "🌟",
+                visible=wish_staff,
             )
         )

@@ -64,7 +64,7 @@ def test_staff_urgency_strip_on_a_phone(world: Any, live_server: Any, phone_page
     _resolved(world)
     login(phone_page, live_server.url, "grid_worker")
     phone_page.wait_for_url(f"{live_server.url}/workbench/")
-    strip = phone_page.locator("nav.urgency")
+    strip = phone_page.locator('nav.urgency[data-strip="requests"]')
     box = strip.bounding_box()
     assert box is not None and box["y"] + box["height"] < 740  # above the fold
     cells = strip.locator("a.urgency-cell")

@@ -72,7 +72,8 @@ def _call(action: str, world: Any, req: ServiceRequest, other: ServiceRequest, n
 @pytest.mark.parametrize("status", Status.values)
 def test_every_transition(action: str, status: str, world: Any, submit: Any) -> None:
     req = submit()
-    other = submit("env-clutter", "2幢楼道堆满纸箱", user="neighbour", building=world.building2)
+    # Same category (a related request): only those may be merged into.
+    other = submit("fac-light", "2幢楼道灯也不亮", user="neighbour", building=world.building2)
     now = MONDAY + timedelta(hours=2)
     ServiceRequest.objects.filter(pk=req.pk).update(
         status=status,
@@ -103,9 +104,14 @@ def test_every_transition(action: str, status: str, world: Any, submit: Any) -> 
 def test_random_walks_follow_the_table(world: Any, submit: Any, actions: list[str]) -> None:
     cache.clear()  # each example starts with fresh rate-limit counters, as a test does
     req = submit()
-    other = ServiceRequest.objects.filter(status__in=list(OPEN_STATUSES)).exclude(pk=req.pk).first()
+    # A related open request (same category): only those may be merged into.
+    other = (
+        ServiceRequest.objects.filter(status__in=list(OPEN_STATUSES), category_id=req.category_id)
+        .exclude(pk=req.pk)
+        .first()
+    )
     if other is None:
-        other = submit("env-clutter", "2幢楼道堆满纸箱", user="neighbour", building=world.building2)
+        other = submit("fac-light", "2幢楼道灯也不亮", user="neighbour", building=world.building2)
     now = MONDAY
     for action in actions:
         now += timedelta(minutes=10)
