@@ -203,3 +203,22 @@ def test_close_computes_both_methods_and_override(world: World) -> None:
     assert "张三" not in text
     votes = text.split("voter_id;vote\n")[1].strip().splitlines()
     assert sorted(v.split(";")[0] for v in votes) == ["0", "1"]  # voters renumbered
+
+
+def test_ballot_cast_statement_budget(world: World) -> None:
+    """The hot write of a vote: a fixed number of SQL statements whatever the number of
+    projects chosen (ballot + its choices in one insert each, audit, locks)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    prog = voting_programme(world)
+    ids = _ids(prog)
+    resident = world.user("resident")
+    resident.refresh_from_db()  # a fresh user object, as a request has
+    with CaptureQueriesContext(connection) as ctx:
+        services.ballot_cast(actor=resident, programme=prog, project_ids=ids[:2])
+    sql = [q["sql"][:80] for q in ctx.captured_queries]
+    assert len(sql) <= BALLOT_BUDGET, sql
+
+
+BALLOT_BUDGET = 8  # measured 2026-11-30: ballot, choices, audit, checks and locks

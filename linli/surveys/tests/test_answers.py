@@ -112,3 +112,18 @@ def test_proxy_answer_records_channel(world: Any, survey: Survey) -> None:
             resident=world.residents["resident"],
             channel="web",
         )
+
+
+def test_answer_statement_budget(world: Any, survey: Survey) -> None:
+    """Answering is the hot write: the five-question survey (single, rating, multiple,
+    matrix, free text) is answered in a fixed number of statements."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        services.survey_answer(actor=world.users["resident"], survey=survey, answers=GOOD)
+    sql = [q["sql"][:80] for q in ctx.captured_queries]
+    assert len(sql) <= ANSWER_BUDGET, sql
+
+
+ANSWER_BUDGET = 12  # measured 2026-11-30
