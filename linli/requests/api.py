@@ -109,6 +109,7 @@ class ActionIn(Schema):
     comment: str = ""
     text: str = ""
     plan: str = ""
+    category: str = ""
 
 
 class BulkIn(Schema):
@@ -348,6 +349,9 @@ def act(request: HttpRequest, pk: int, action: str, data: ActionIn) -> dict[str,
         "merge": lambda: svc.request_merge(actor=u, request=req, into=into),  # type: ignore[arg-type]
         "reroute": lambda: svc.request_reroute(
             actor=u, request=req, target=data.target, reason=data.reason
+        ),
+        "recategorise": lambda: svc.request_recategorise(
+            actor=u, request=req, category_code=data.category, reason=data.reason
         ),
         "plan": lambda: svc.request_plan(actor=u, request=req, plan=data.plan),
         "feedback": lambda: svc.request_feedback(actor=u, request=req, note=data.note),

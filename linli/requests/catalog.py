@@ -138,3 +138,13 @@ def has_active_children(category_id: int) -> bool:
 
 post_save.connect(clear_cache, sender=Category, dispatch_uid="category_cache_save")
 post_delete.connect(clear_cache, sender=Category, dispatch_uid="category_cache_delete")
+
+
+def active_leaves() -> list[Category]:
+    """Every active leaf (a category a request can be filed under), in tree order."""
+    tree = _tree()
+    return [
+        c
+        for c in tree.by_code.values()
+        if c.parent_id is not None and c.pk not in tree.with_active_children
+    ]

@@ -291,6 +291,9 @@ class EventKind(models.TextChoices):
     SUBMITTED = "submitted", _("提交诉求")
     TRANSITION = "transition", _("状态变更")
     REROUTED = "rerouted", _("改派")
+    # The category changed after the report (e.g. 投诉 → 咨询): listed on the
+    # assessment's integrity page, since it can move an item out of an indicator.
+    RECATEGORISED = "recat", _("改类")
     URGED = "urged", _("催办")
     COMPLAINED = "complained", _("投诉")
     SUPPORTED = "supported", _("我也遇到（+1）")

@@ -260,6 +260,15 @@ actions: Machine[ServiceRequest] = Machine(
             forbidden=_l("只有网格员、社区或街道工作人员可以改派。"),
         ),
         transition(
+            "recategorise",
+            _l("改类"),
+            OPEN,
+            "",
+            who=manager,
+            reason_required=True,
+            forbidden=_l("只有网格员、社区或街道工作人员可以更改诉求类别。"),
+        ),
+        transition(
             "plan",
             _l("办理方案"),
             {S.ACCEPTED, S.DISPATCHED, S.IN_PROGRESS},

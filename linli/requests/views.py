@@ -24,7 +24,7 @@ from linli.core.errors import DomainError, NotFound, RateLimited, ValidationFail
 from linli.core.web import int_or_none as _int
 from linli.core.web import run_service as _run
 from linli.insight import report as insight_report
-from linli.requests import pending
+from linli.requests import catalog, pending
 from linli.requests import services as svc
 from linli.requests.forms import RecordForm, ReportForm
 from linli.requests.models import (
@@ -370,6 +370,8 @@ def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_handle": handle,
             "can_manage": manage,
             "can_reroute": can["can_reroute"],
+            "can_recategorise": can["can_recategorise"],
+            "leaf_categories": catalog.active_leaves() if can["can_recategorise"] else [],
             "targets": targets_for(req.community) if handle else [],
             # Same category or same building only, nothing pre-selected; the merge
             # itself happens on a confirmation step (merge_confirm).
@@ -424,6 +426,15 @@ def staff_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 actor=u, request=req, target=p.get("target", ""), reason=p.get("reason", "")
             ),
             _("已改派。"),
+        ),
+        "recategorise": (
+            lambda: svc.request_recategorise(
+                actor=u,
+                request=req,
+                category_code=p.get("category", ""),
+                reason=p.get("reason", ""),
+            ),
+            _("类别已更改。"),
         ),
         "plan": (
             lambda: svc.request_plan(actor=u, request=req, plan=p.get("plan", "")),

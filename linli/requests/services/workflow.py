@@ -298,6 +298,46 @@ def request_reroute(
     return req
 
 
+def request_recategorise(
+    *,
+    actor: Actor,
+    request: ServiceRequest,
+    category_code: str,
+    reason: str,
+    now: datetime | None = None,
+) -> ServiceRequest:
+    """Staff correct an open request's category (改类, reason required). The deadlines
+    set at submission stay: a new category must not buy a longer time limit. The
+    change is on the timeline and on the assessment's integrity page."""
+    from linli.requests import catalog
+
+    now = _now(now)
+    with governed_write(
+        actor=actor, action="requests.recategorise", community_id=request.community_id
+    ) as w:
+        req = _locked(actor, request, "recategorise")
+        why = _clean_text(reason, field="reason", min_len=2, max_len=500, what=_("改类理由"))
+        cat = catalog.active_by_code(category_code or "")
+        if cat is None or cat.parent_id is None or catalog.has_active_children(cat.pk):
+            raise ValidationFailed(_("请选择一个具体的诉求类别。"), field="category")
+        if cat.pk == req.category_id:
+            raise ValidationFailed(_("新类别与原类别相同。"), field="category")
+        old = req.category
+        req.category = cat
+        req.save(update_fields=["category", "updated_at"])
+        _event(
+            req,
+            actor=actor,
+            kind=EventKind.RECATEGORISED,
+            now=now,
+            note=_("类别由“%(a)s”改为“%(b)s”：%(r)s") % {"a": old, "b": cat, "r": why},
+            public=True,
+        )
+        w.target = req
+        w.payload = {"from": old.code, "to": cat.code, "reason": why}
+    return req
+
+
 def request_bulk_assign(
     *,
     actor: Actor,
