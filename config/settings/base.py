@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "linli.mutualaid",
     "linli.surveys",
     "linli.insight",
+    "linli.propertyco",
     "linli.assessment",
 ]
 
