@@ -14,7 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import IO, Any
 
 from django.http import HttpResponse
 
@@ -116,7 +116,10 @@ _STYLES = (
 )
 
 
-def _xml_cell(value: Any) -> str:
+def xlsx_cell(value: Any) -> str:
+    """One value as a cell of :func:`xlsx_sheet_bytes` (formula- and XML-escaped).
+    Large exports render each repeated value (a label, a 0/1) once with this and pass
+    rows of rendered cells with ``rendered=True``."""
     if value is None or value == "":
         return "<c/>"
     if isinstance(value, bool):
@@ -127,13 +130,23 @@ def _xml_cell(value: Any) -> str:
     return f'<c t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
-def xlsx_sheet_bytes(title: str, rows: Iterable[Sequence[Any]]) -> bytes:
+def xlsx_sheet_bytes(title: str, rows: Iterable[Sequence[Any]], *, rendered: bool = False) -> bytes:
     """One worksheet of plain values (numbers, text; dates as ISO text), fast for
-    large exports. Text is formula-escaped like everywhere else in this module."""
+    large exports. Text is formula-escaped like everywhere else in this module.
+    ``rendered``: the rows already hold :func:`xlsx_cell` strings."""
+    out = io.BytesIO()
+    xlsx_sheet_write(out, title, rows, rendered=rendered)
+    return out.getvalue()
+
+
+def xlsx_sheet_write(
+    out: IO[bytes], title: str, rows: Iterable[Sequence[Any]], *, rendered: bool = False
+) -> None:
+    """:func:`xlsx_sheet_bytes` into a binary file (e.g. a temporary file, for an
+    export made in the background)."""
     import zipfile
 
     name = title[:31].translate(_XML_ESCAPE) or "Sheet1"
-    out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", _CONTENT_TYPES)
         zf.writestr("_rels/.rels", _RELS)
@@ -154,18 +167,20 @@ def xlsx_sheet_bytes(title: str, rows: Iterable[Sequence[Any]]) -> bytes:
             )
             chunk: list[str] = []
             for row in rows:
-                chunk.append("<row>" + "".join(_xml_cell(v) for v in row) + "</row>")
+                cells = "".join(row) if rendered else "".join(xlsx_cell(v) for v in row)
+                chunk.append("<row>" + cells + "</row>")
                 if len(chunk) >= 2000:
                     sheet.write("".join(chunk).encode("utf-8"))
                     chunk.clear()
             sheet.write("".join(chunk).encode("utf-8"))
             sheet.write(b"</sheetData></worksheet>")
-    return out.getvalue()
 
 
-def xlsx_sheet_response(title: str, rows: Iterable[Sequence[Any]], filename: str) -> HttpResponse:
+def xlsx_sheet_response(
+    title: str, rows: Iterable[Sequence[Any]], filename: str, *, rendered: bool = False
+) -> HttpResponse:
     """:func:`xlsx_sheet_bytes` as a download."""
-    body = xlsx_sheet_bytes(title, rows)
+    body = xlsx_sheet_bytes(title, rows, rendered=rendered)
     return _attachment(HttpResponse(body, content_type=XLSX_TYPE), filename)
 
 
@@ -174,6 +189,8 @@ __all__ = [
     "safe_row",
     "csv_response",
     "xlsx_response",
+    "xlsx_cell",
     "xlsx_sheet_bytes",
     "xlsx_sheet_response",
+    "xlsx_sheet_write",
 ]
