@@ -471,11 +471,11 @@ def survey_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     if not reads_results(request.user, s):
         raise NotFound()
     questions = selectors.questions_of(s)
-    rows = results.export_rows(s, questions)
     name = f"survey-{s.pk}-answers"
     if fmt == "csv":
-        return exports.csv_response(rows, f"{name}.csv")
-    return exports.xlsx_sheet_response("答卷", rows, f"{name}.xlsx")
+        return exports.csv_response(results.export_rows(s, questions), f"{name}.csv")
+    rows = results.export_rows(s, questions, cell=exports.xlsx_cell)
+    return exports.xlsx_sheet_response("答卷", rows, f"{name}.xlsx", rendered=True)
 
 
 @login_required
