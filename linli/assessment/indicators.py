@@ -19,6 +19,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db.models import Count, Q, Sum
 from django.utils.functional import Promise
@@ -205,7 +206,7 @@ def month_range(m: date) -> tuple[datetime, datetime]:
 @dataclass
 class MonthData:
     figures: dict[int, dict[str, int]]
-    detail: dict[int, dict[str, object]]
+    detail: dict[int, dict[str, Any]]
 
 
 def month_figures(community_ids: Iterable[int], month: date) -> MonthData:
@@ -213,7 +214,7 @@ def month_figures(community_ids: Iterable[int], month: date) -> MonthData:
     request day rows are fresh (:func:`linli.requests.stats.refresh`)."""
     ids = sorted(set(community_ids))
     fig: dict[int, dict[str, int]] = {c: dict.fromkeys(FIGURES, 0) for c in ids}
-    det: dict[int, dict[str, object]] = {c: {} for c in ids}
+    det: dict[int, dict[str, Any]] = {c: {} for c in ids}
     if not ids:
         return MonthData(fig, det)
     start, end = month_range(month)
@@ -233,7 +234,7 @@ def month_figures(community_ids: Iterable[int], month: date) -> MonthData:
 
 
 def _requests(
-    ids: list[int], month: date, fig: dict[int, dict[str, int]], det: dict[int, dict[str, object]]
+    ids: list[int], month: date, fig: dict[int, dict[str, int]], det: dict[int, dict[str, Any]]
 ) -> None:
     from linli.requests.models import ServiceRequest, Status
     from linli.requests.stats import RequestDayStat
@@ -365,7 +366,7 @@ def _participation(
     start: datetime,
     end: datetime,
     fig: dict[int, dict[str, int]],
-    det: dict[int, dict[str, object]],
+    det: dict[int, dict[str, Any]],
 ) -> None:
     """Distinct residents who took part, by any of the six ways; adults on the roll
     (as it stands when the snapshot is taken: the roll keeps no history)."""
