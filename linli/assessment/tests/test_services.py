@@ -125,7 +125,7 @@ def test_expert_score_rules(world: Any) -> None:
             score=60,
             basis="改主意了",
         )
-    bad = [
+    bad: list[tuple[dict[str, Any], type[Exception]]] = [
         ({"score": 101}, ValidationFailed),
         ({"basis": ""}, ValidationFailed),
         ({"kind": "guess"}, ValidationFailed),
