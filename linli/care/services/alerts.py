@@ -95,16 +95,34 @@ def _start_ladder(alert: Alert, w: Write, now: datetime) -> None:
             w.notify(Message("sms", c.phone, _("关爱报警"), body))
 
 
+TIER_ORDER = {"high": 0, "alone": 1, "monthly": 2, "quarterly": 3}
+
+
 def subject_for_household(household_id: int, community_id: int) -> CareSubject | None:
     """The care subject an alert of this household is about (the most watched one)."""
-    order = {"high": 0, "alone": 1, "monthly": 2, "quarterly": 3}
-    subjects = list(
-        CareSubject.objects.select_related("worker", "volunteer", "volunteer2").filter(
-            community_id=community_id, household_id=household_id, is_active=True
-        )
+    return subjects_for_households({household_id}).get((community_id, household_id))
+
+
+def subjects_for_households(
+    household_ids: set[int],
+) -> dict[tuple[int, int], CareSubject]:
+    """(community, household) → the care subject its alerts are about (the most watched
+    one: highest tier, then the earliest enrolled), for many households in one query."""
+    best: dict[tuple[int, int], CareSubject] = {}
+    if not household_ids:
+        return best
+    rows = CareSubject.objects.select_related("worker", "volunteer", "volunteer2").filter(
+        household_id__in=household_ids, is_active=True
     )
-    subjects.sort(key=lambda s: (order.get(s.tier, 9), s.pk))
-    return subjects[0] if subjects else None
+    for s in rows:
+        key = (s.community_id, s.household_id)
+        held = best.get(key)
+        if held is None or (TIER_ORDER.get(s.tier, 9), s.pk) < (
+            TIER_ORDER.get(held.tier, 9),
+            held.pk,
+        ):
+            best[key] = s
+    return best
 
 
 def raise_alert(

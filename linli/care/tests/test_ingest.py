@@ -239,37 +239,117 @@ def test_fixed_clock_service_call(care: Care) -> None:
     assert r.accepted == 2
 
 
-def test_statement_budget_of_a_gateway_batch(
-    care: Care, django_assert_max_num_queries: Any
-) -> None:
-    """A batch for ordinary households: sender, devices, one INSERT, one roster check
-    (plus the savepoint around the insert) — whatever the batch size."""
+def _meters(care: Care, prefix: str, n: int, *, watched: bool) -> list[str]:
+    """``n`` water meters behind GW-1: in 张三's household (on the care roster, so the
+    water rules run on arrival) or each in an ordinary household of 2幢."""
     from conftest import make_household
 
-    for i in range(5):
-        hh = make_household(care.world.building2, f"5{i:02d}")
+    serials = []
+    for i in range(n):
+        household = (
+            care.meter.household
+            if watched
+            else make_household(care.world.building2, f"{prefix}{i:02d}")
+        )
         services.device_register(
             actor=care.world.user("secretary"),
             community=care.world.community,
             kind="water_meter",
-            serial=f"WM-Q{i}",
-            household=hh,
+            serial=f"WM-{prefix}{i}",
+            household=household,
             gateway=care.gateway,
         )
-    start = _now() - timedelta(hours=10)
-    step = timedelta(minutes=5)
-    batch = [
-        r
-        for i in range(5)
-        for r in meter_series(f"WM-Q{i}", start, list(range(0, 200, 2)), step=step)
-    ]
-    raw = json.dumps({"readings": batch}).encode()
+        serials.append(f"WM-{prefix}{i}")
+    return serials
+
+
+def _ingest_counted(care: Care, readings: list[dict[str, Any]]) -> tuple[Any, int]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    raw = json.dumps({"readings": readings}).encode()
     stamp = str(int(_now().timestamp()))
-    with django_assert_max_num_queries(6):
+    with CaptureQueriesContext(connection) as ctx:
         r = services.ingest(
             sender="GW-1",
             timestamp=stamp,
             signature=services.sign(care.gateway_secret, stamp, raw),
             body=raw,
         )
-    assert r.accepted == 500
+    return r, len(ctx.captured_queries)
+
+
+def _day_of(serials: list[str], per: int, first: int = 0) -> list[dict[str, Any]]:
+    """``per`` readings of each meter, every 5 minutes, steady use (no rule fires)."""
+    start = _now() - timedelta(hours=40) + timedelta(minutes=5 * first)
+    step = timedelta(minutes=5)
+    return [
+        r
+        for k, s in enumerate(serials)
+        for r in meter_series(s, start, [1000 * k + 7 * i for i in range(per)], step=step)
+    ]
+
+
+def test_statement_budget_of_a_1000_reading_batch(care: Care) -> None:
+    """A full gateway batch costs the same few statements whatever its size and however
+    many devices it spans: ordinary households — sender, devices (with the roster flag),
+    one INSERT; with meters of roster households the arrival rules add one query each
+    for the subjects, the settings and the readings' windows, never one per device."""
+    plain = _meters(care, "P", 20, watched=False)
+    watched = _meters(care, "W", 20, watched=True)
+
+    r, n = _ingest_counted(care, _day_of(plain, 50))
+    assert (r.accepted, r.duplicates, n) == (1000, 0, 3)
+    # Half of them again (duplicates) plus 500 new: still three.
+    r, n = _ingest_counted(care, _day_of(plain[:10], 50) + _day_of(plain[10:], 50, first=50))
+    assert (r.accepted, r.duplicates, n) == (500, 500, 3)
+    r, n = _ingest_counted(care, _day_of(plain[:4], 250, first=100))
+    assert (r.accepted, n) == (1000, 3)
+
+    # Roster households: 20 meters × 50, then 4 meters × 250 — the same six statements.
+    r, n = _ingest_counted(care, _day_of(watched, 50))
+    assert (r.accepted, r.alerts, n) == (1000, [], 6)
+    r, n = _ingest_counted(care, _day_of(watched[:4], 250, first=50))
+    assert (r.accepted, r.alerts, n) == (1000, [], 6)
+    assert Reading.objects.count() == 4500
+
+
+def test_statement_budget_of_an_alarm_storm(care: Care) -> None:
+    """1 000 SOS presses in one batch open one alert; the next 1 000 add to its count
+    (every press, not only the 60 kept as evidence) with one UPDATE — no statement per
+    event."""
+    base = _now() - timedelta(minutes=4)
+
+    def presses(first: int) -> list[dict[str, Any]]:
+        return [
+            {
+                "device": "SOS-101",
+                "at": (base + timedelta(milliseconds=100 * (first + i))).isoformat(),
+            }
+            for i in range(1000)
+        ]
+
+    raw = json.dumps({"readings": presses(0)}).encode()
+    stamp = str(int(_now().timestamp()))
+    r = services.ingest(
+        sender="SOS-101",
+        timestamp=stamp,
+        signature=services.sign(care.sos_secret, stamp, raw),
+        body=raw,
+    )
+    assert r.accepted == 1000 and len(r.alerts) == 1
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    raw = json.dumps({"readings": presses(1000)}).encode()
+    with CaptureQueriesContext(connection) as ctx:
+        r = services.ingest(
+            sender="SOS-101",
+            timestamp=stamp,
+            signature=services.sign(care.sos_secret, stamp, raw),
+            body=raw,
+        )
+    # sender, devices, INSERT, subjects, settings, open alerts, one UPDATE of the count
+    assert (r.accepted, r.alerts, len(ctx.captured_queries)) == (1000, [], 7)
+    alert = Alert.objects.get(device=care.sos, rule="sos")
+    assert alert.repeats == 1000 and len(alert.evidence) == 60
