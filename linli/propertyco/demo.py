@@ -34,7 +34,7 @@ LEVELS: dict[str, list[int]] = {
     "lvcheng_hemu": [4, 3, 4, 4],
     "anju_hemu": [4, 1, 4, 3],
     "hejia_xinfeng": [5, 4, 4, 5],
-    "hengxin_xinfeng": [3, 2, 1, 1],
+    "hengxin_xinfeng": [4, 2, 1, 1],
 }
 CATEGORIES = ["fac-light", "fac-elevator", "fac-water", "env-garbage", "ho-leak", "gr-tree"]
 CHECKLIST = ["楼道保洁", "垃圾清运", "绿化养护", "电梯运行", "消防通道畅通"]
@@ -53,13 +53,13 @@ def _history(
     for key, (community, company, buildings) in pairs.items():
         for qi, q in enumerate(quarters):
             level = LEVELS[key][qi]
-            for n in range(12):
-                day = q.first_day + timedelta(days=3 + n * 7)
+            for n in range(16):
+                day = q.first_day + timedelta(days=3 + n * 5)
                 created = _at(day, 9 + n % 8)
-                rating = None if n % 6 == 5 else max(1, min(5, level + (0, 0, 1, -1)[n % 4]))
+                rating = None if n % 8 == 7 else max(1, min(5, level + (0, 0, 1, -1)[n % 4]))
                 on_time = level >= 4 or (level == 3 and n % 2 == 0)
                 resolved = created + timedelta(days=2 if on_time else 9)
-                status = "closed" if level > 1 or n % 3 else "in_progress"
+                status = "closed" if level > 1 or n % 4 else "in_progress"
                 rows.append(
                     ServiceRequest(
                         community=community,
@@ -108,9 +108,11 @@ def seed(ctx: DemoContext) -> None:
 
     def split(community: Any, company: Organisation) -> tuple[list[Building], list[Building]]:
         bs = list(Building.objects.filter(community=community).order_by("id"))
-        half = bs[len(bs) // 2 :]
-        Building.objects.filter(pk__in=[b.pk for b in half]).update(property_company=company)
-        return bs[: len(bs) // 2] or bs, half or bs
+        half = [b.pk for b in bs[len(bs) // 2 :]]
+        Building.objects.filter(pk__in=half).update(property_company=company)
+        # Read back: the inspections take the company from the building row.
+        bs = list(Building.objects.filter(community=community).order_by("id"))
+        return [b for b in bs if b.pk not in half] or bs, [b for b in bs if b.pk in half] or bs
 
     hemu_old, hemu_anju = split(hemu, anju)
     xin_old, xin_hengxin = split(xinfeng, hengxin)
