@@ -6,13 +6,16 @@ Embedding the 2 800 training texts takes minutes on a shared 2-core CPU, so the
 vectors of the bundled sets ship next to them (``data/<set>_e5.npy``, float16, with
 the hash of the texts they belong to; ``manage.py insight_train --embed`` rebuilds
 them when the data change).
-Texts already in that store are looked up instead of embedded again.
+Texts already in that store are looked up instead of embedded again, and so are the
+last ``CACHE_SIZE`` texts embedded by this process (the suggestion while typing, the
+triage panel, "me too" and the duplicate check often ask for the same text).
 """
 
 from __future__ import annotations
 
 import hashlib
 import threading
+from collections import OrderedDict
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -25,6 +28,8 @@ DIM = 384
 MAX_CHARS = 400
 
 _lock = threading.RLock()
+CACHE_SIZE = 2048  # 2048 × 384 float32 ≈ 3 MB
+_recent: OrderedDict[str, np.ndarray] = OrderedDict()
 
 
 _engine: Any = None
@@ -48,7 +53,7 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-STORED = ("train", "heldout")
+STORED = ("train", "heldout", "validation", "heldout2")
 
 
 def _load_one(name: str) -> dict[str, np.ndarray]:
@@ -93,13 +98,33 @@ def embed_raw(texts: list[str]) -> np.ndarray:
 def embed(texts: list[str]) -> np.ndarray:
     store = _store()
     out = np.zeros((len(texts), DIM), dtype=np.float32)
-    missing = [i for i, t in enumerate(texts) if t not in store]
-    for i, t in enumerate(texts):
-        if t in store:
-            out[i] = store[t]
+    missing: list[int] = []
+    with _lock:
+        for i, t in enumerate(texts):
+            vec = store.get(t)
+            if vec is None:
+                vec = _recent.get(t)
+                if vec is not None:
+                    _recent.move_to_end(t)
+            if vec is None:
+                missing.append(i)
+            else:
+                out[i] = vec
     if missing:
-        out[missing] = embed_raw([texts[i] for i in missing])
+        fresh = embed_raw([texts[i] for i in missing])
+        out[missing] = fresh
+        if CACHE_SIZE > 0:
+            with _lock:
+                for i, vec in zip(missing, fresh, strict=True):
+                    _recent[texts[i]] = vec
+                while len(_recent) > CACHE_SIZE:
+                    _recent.popitem(last=False)
     return out
+
+
+def clear_cache() -> None:
+    with _lock:
+        _recent.clear()
 
 
 def rebuild_store(name: str) -> int:

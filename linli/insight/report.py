@@ -15,8 +15,10 @@ from linli.requests import catalog
 from linli.requests.models import Category
 
 # Interrupting a resident costs more than a triage hint: ask only when the model is
-# clearly sure and the chosen category is not among its alternatives.
-ASK_CONFIDENCE = 0.5
+# clearly sure and the chosen category is not among its alternatives. The confidence
+# is calibrated (classifier.py): 0.985 asks about the same share of texts (60 % of the
+# validation split) as 0.5 did on the earlier, uncalibrated scale.
+ASK_CONFIDENCE = 0.985
 
 
 @dataclass(frozen=True)

@@ -115,7 +115,7 @@ class RetrainResult:
 
 def _split(rows: Sequence[Correction]) -> tuple[list[Correction], list[Correction]]:
     """Deterministic 80/20 split of the corrections by a hash of the request id: the
-    20 % join the bundled held-out set to judge the new model."""
+    20 % join the bundled choice sets to judge the new model."""
     train: list[Correction] = []
     held: list[Correction] = []
     for r in rows:
@@ -140,8 +140,10 @@ def retrain_community(
 ) -> RetrainResult:
     """Retrain ``community``'s model from the starter data plus its corrections when
     there are at least ``min_corrections``, and adopt it only if it is more accurate
-    than the model in use on the held-out data (bundled held-out set + a fifth of the
-    corrections). ``base``/``heldout`` replace the bundled sets (tests)."""
+    than the model in use on data neither was trained on (the bundled choice sets —
+    validation and first held-out split — + a fifth of the corrections; the second
+    held-out split stays for measuring only).
+    ``base``/``heldout`` replace the bundled sets (tests)."""
     rows = list(
         Correction.objects.filter(community=community)
         .select_related("category")
@@ -150,22 +152,21 @@ def retrain_community(
     if len(rows) < min_corrections:
         return RetrainResult(community.pk, len(rows), False, False, note="not enough")
     base = list(base) if base is not None else classifier.load_rows(classifier.DATA / "train.jsonl")
-    held = (
-        list(heldout)
-        if heldout is not None
-        else classifier.load_rows(classifier.DATA / "heldout.jsonl")
-    )
+    held = list(heldout) if heldout is not None else classifier.choice_rows()
     train_rows, held_rows = _split(rows)
     texts = [r["text"] for r in base] + [c.text for c in train_rows]
     labels = [r["label"] for r in base] + [c.category.code for c in train_rows]
     weights = [1.0] * len(base) + [CORRECTION_WEIGHT] * len(train_rows)
     judge = held + [{"text": c.text, "label": c.category.code} for c in held_rows]
     current = current if current is not None else model_for(community.pk)
+    # calibration as in the model in use (the starter's, if that one predates it)
+    ref = current if current.temperature is not None else classifier.starter()
     candidate = classifier.train(
         texts,
         labels,
         sample_weight=weights,
-        threshold=current.threshold,
+        threshold=ref.threshold,
+        temperature=ref.temperature or classifier.DEFAULT_TEMPERATURE,
         meta={"kind": "community", "community": community.pk, "corrections": len(train_rows)},
     )
     acc_new = _accuracy(candidate, judge)

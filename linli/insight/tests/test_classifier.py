@@ -30,14 +30,92 @@ def test_training_is_deterministic(small: classifier.Model) -> None:
     assert back.digest() == small.digest()
 
 
-def test_starter_model_on_heldout_split() -> None:
-    """A guard on the shipped model: the held-out figures the README reports."""
-    held = classifier.load_rows(classifier.DATA / "heldout.jsonl")
-    ev = classifier.evaluate(classifier.starter(), held)
-    assert ev.n == 300
-    assert ev.accuracy >= 0.85
+def test_starter_model_on_choice_sets() -> None:
+    """The shipped model is calibrated on the choice sets (validation + first held-out
+    split): ≥ 95 % precision above its threshold there, by construction."""
+    rows = classifier.choice_rows()
+    assert len(rows) == 550
+    model = classifier.starter()
+    assert model.temperature is not None and 0.25 <= model.temperature <= 1.0
+    ev = classifier.evaluate(model, rows)
     assert ev.confident_accuracy is not None and ev.confident_accuracy >= 0.95
     assert ev.coverage >= 0.60
+
+
+def test_starter_model_on_second_heldout_split() -> None:
+    """A guard on the shipped model: the figures the README reports for the split that
+    is only measured (never used for a choice)."""
+    held = classifier.load_rows(classifier.DATA / "heldout2.jsonl")
+    ev = classifier.evaluate(classifier.starter(), held)
+    assert ev.n == 200
+    assert ev.accuracy >= 0.85  # measured 0.920 (README)
+    assert ev.top_level_accuracy >= 0.90  # measured 0.935
+    assert ev.confident_accuracy is not None and ev.confident_accuracy >= 0.92  # 0.945
+    assert ev.coverage >= 0.60  # measured 0.905
+
+
+def test_fast_features_equal_the_vectorizers() -> None:
+    """The per-text TF-IDF used at prediction time is the vectorizers' transform."""
+    from scipy.sparse import hstack
+
+    model = classifier.starter()
+    texts = ["电悌又坏了，关在里面出不来", "Hi，楼下的 garbage bins 满了", "x", "😡"]
+    x = hstack([model._wv.transform(texts), model._cv.transform(texts)]).tocsr()
+    coef = np.asarray(model.arrays["tfidf_coef"], dtype=np.float64)
+    ref = np.asarray(x @ coef.T) + model.arrays["tfidf_intercept"]
+    assert np.allclose(model.tfidf_logits(texts), ref, atol=1e-9)
+
+
+def test_pooled_vote_and_calibration(small: classifier.Model) -> None:
+    text = ["楼道灯坏了，晚上黑漆漆的"]
+    p_tfidf, p_e5 = small.proba_parts(text)
+    # geometric pooling: the log of the vote is the weighted sum of the parts' logs
+    pooled = small.pooled_log(p_tfidf, p_e5)
+    assert np.allclose(pooled, 0.5 * np.log(p_tfidf) + 0.5 * np.log(p_e5), atol=1e-5)
+    sharp = classifier.with_temperature(small, 0.5).proba(text)[0]
+    flat = classifier.with_temperature(small, 1.0).proba(text)[0]
+    assert sharp.argmax() == flat.argmax() and sharp.max() > flat.max()
+    # a model saved before the temperature existed keeps its arithmetic vote
+    legacy = classifier.Model({k: v for k, v in small.arrays.items() if k != "temperature"})
+    assert legacy.temperature is None
+    assert np.allclose(legacy.proba(text)[0], 0.5 * p_tfidf[0] + 0.5 * p_e5[0])
+
+
+def test_fit_temperature_prefers_the_least_log_loss(small: classifier.Model) -> None:
+    rows = classifier.load_rows(classifier.DATA / "validation.jsonl")[::5]
+    t = classifier.fit_temperature(small, rows)
+    assert t in classifier.TEMPERATURES
+
+    def loss(temp: float) -> float:
+        m = classifier.with_temperature(small, temp)
+        p = m.proba([r["text"] for r in rows])
+        y = [m.classes.index(r["label"]) for r in rows]
+        return -float(np.mean(np.log(p[np.arange(len(rows)), y])))
+
+    assert loss(t) <= loss(1.0) + 1e-9 and loss(t) <= loss(0.25) + 1e-9
+
+
+def test_embeddings_of_recent_texts_are_reused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from linli.insight import embeddings
+
+    calls: list[list[str]] = []
+
+    def fake(texts: list[str]) -> np.ndarray:
+        calls.append(list(texts))
+        return np.ones((len(texts), embeddings.DIM), dtype=np.float32)
+
+    monkeypatch.setattr(embeddings, "embed_raw", fake)
+    embeddings.clear_cache()
+    a, b = "一段没有存过的文字：三号楼的门禁坏了", "另一段没有存过的文字"
+    embeddings.embed([a])
+    embeddings.embed([a, b])
+    assert calls == [[a], [b]]
+    monkeypatch.setattr(embeddings, "CACHE_SIZE", 0)
+    embeddings.clear_cache()
+    embeddings.embed([a])
+    embeddings.embed([a])
+    assert calls[-2:] == [[a], [a]]
+    embeddings.clear_cache()
 
 
 def test_tune_threshold_picks_lowest_cut_with_target_precision() -> None:

@@ -19,6 +19,12 @@ def test_issue_examples() -> None:
     assert semantic.meaning("", "电梯又坏了") == 0.0
 
 
+def test_requests_app_uses_the_same_threshold() -> None:
+    from linli.requests.similarity import MIN_SIMILARITY
+
+    assert MIN_SIMILARITY == semantic.THRESHOLD
+
+
 def test_place_and_time_window() -> None:
     same = semantic.Place(same_building=True, distance_m=None, days=3)
     assert semantic.is_duplicate("电梯又坏了", "困在电梯里半小时", same)
@@ -31,7 +37,8 @@ def test_place_and_time_window() -> None:
 
 
 def test_labelled_pairs_f1() -> None:
-    rows = classifier.load_rows(classifier.DATA / "pairs.jsonl")
+    """The pairs of the second held-out split (never used to choose the measure)."""
+    rows = classifier.load_rows(classifier.DATA / "pairs2.jsonl")
     assert len(rows) >= 200
     hard = [r for r in rows if r["kind"] == "hard_negative"]
     assert len(hard) >= 100 and all(r["same_building"] for r in hard)
@@ -43,7 +50,7 @@ def test_labelled_pairs_f1() -> None:
         fp += got and r["label"] == 0
         fn += (not got) and r["label"] == 1
     f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.85, f1  # measured 0.89 (README); a guard against regressions
+    assert f1 >= 0.88, f1  # measured 0.910 (README); a guard against regressions
 
 
 @pytest.mark.django_db
