@@ -8,6 +8,7 @@ class PropertycoConfig(AppConfig):
     verbose_name = _("物业红黑榜")
 
     def ready(self) -> None:
+        from linli.accounts.models import Role
         from linli.accounts.scope import scope_of
         from linli.core.nav import NavItem, register
         from linli.propertyco import permissions, states  # noqa: F401  (registers perms)
@@ -15,14 +16,14 @@ class PropertycoConfig(AppConfig):
             community_staff_ids,
             company_ids,
             inspector_community_ids,
-            street_ids,
         )
 
         def staff(u: object) -> bool:
-            streets = street_ids(u)
+            # From the request's scope only (no statement of its own on every page).
+            scope = scope_of(u)
             return (
-                streets is None
-                or bool(streets)
+                scope.is_platform_admin
+                or scope.has_role(Role.STREET_OFFICER)
                 or bool(inspector_community_ids(u))
                 or bool(community_staff_ids(u))
             )
