@@ -47,7 +47,7 @@ def make_request(
     cat = Category.objects.get(code=code)
     b = building or world.building
     r = ServiceRequest.objects.create(
-        community=world.community,
+        community_id=b.community_id,
         grid=b.grid,
         building=b,
         category=cat,
@@ -65,7 +65,11 @@ def make_request(
         rating=rating,
     )
     RequestEvent.objects.create(
-        request=r, community=world.community, at=at, kind=EventKind.SUBMITTED, to_status="submitted"
+        request=r,
+        community_id=b.community_id,
+        at=at,
+        kind=EventKind.SUBMITTED,
+        to_status="submitted",
     )
     return r
 
