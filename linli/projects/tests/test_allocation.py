@@ -3,12 +3,32 @@ ones (no database)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pabutools.analysis.justifiedrepresentation import is_EJR_one_approval
+from pabutools.analysis.mesanalytics import calculate_effective_support
 from pabutools.election import ApprovalBallot, ApprovalProfile, Cost_Sat, Instance, Project
+from pabutools.rules import (
+    exhaustion_by_budget_increase,
+    greedy_utilitarian_welfare,
+    method_of_equal_shares,
+)
 
-from linli.projects.allocation import Item, compare, equal_shares, greedy, pabulib
+from linli.projects.allocation import (
+    GREEDY,
+    MES,
+    TIES,
+    Item,
+    Outcome,
+    _election,
+    _explain,
+    compare,
+    equal_shares,
+    greedy,
+    pabulib,
+)
 
 
 def test_greedy_and_mes_differ() -> None:
@@ -119,3 +139,99 @@ def test_mes_satisfies_ejr_up_to_one(data: tuple[list[int], list[list[int]], int
     )
     chosen = [projects[i] for i in out.funded]
     assert is_EJR_one_approval(instance, profile, Cost_Sat, chosen)
+
+
+# --- Equal Shares and greedy against pabutools itself --------------------------------
+# allocation.py computes Equal Shares on budget classes (identical ballots merged,
+# voters grouped by what they hold) instead of calling pabutools once per 1 % step of
+# the completion. The reference below is the pabutools pipeline it replaced; every
+# outcome, order, reason and effective support must be the same.
+
+
+def reference_equal_shares(items: list[Item], ballots: list[list[int]], budget: int) -> Outcome:
+    instance, profile, _by_id = _election(items, ballots, budget)
+    if profile.num_ballots() == 0:
+        return _explain(MES, items, ballots, budget, [], completion_from=None)
+    params: dict[str, Any] = {"sat_class": Cost_Sat, "tie_breaking": TIES}
+    mes_part = list(
+        exhaustion_by_budget_increase(
+            instance, profile, method_of_equal_shares, rule_params=dict(params)
+        )
+    )
+    chosen = list(
+        greedy_utilitarian_welfare(
+            instance,
+            profile,
+            sat_class=Cost_Sat,
+            tie_breaking=TIES,
+            initial_budget_allocation=mes_part,
+        )
+    )
+    out = _explain(
+        MES, items, ballots, budget, [int(p.name) for p in chosen], completion_from=len(mes_part)
+    )
+    plain = Instance(instance, budget_limit=budget)
+    picked = set(mes_part)
+    for p in plain:
+        if p.cost > budget or out.projects[int(p.name)].votes == 0:
+            continue
+        value = calculate_effective_support(plain, profile, p, p in picked, dict(params))
+        out.projects[int(p.name)].effective_support = int(value)
+    return out
+
+
+def reference_greedy(items: list[Item], ballots: list[list[int]], budget: int) -> Outcome:
+    instance, profile, _by_id = _election(items, ballots, budget)
+    chosen = greedy_utilitarian_welfare(instance, profile, sat_class=Cost_Sat, tie_breaking=TIES)
+    return _explain(
+        GREEDY, items, ballots, budget, [int(p.name) for p in chosen], completion_from=None
+    )
+
+
+def assert_same_as_pabutools(items: list[Item], ballots: list[list[int]], budget: int) -> None:
+    mine, ref = equal_shares(items, ballots, budget), reference_equal_shares(items, ballots, budget)
+    assert mine.funded == ref.funded and mine.spent == ref.spent
+    assert mine.projects == ref.projects  # reasons, ranks, votes, effective support
+    assert greedy(items, ballots, budget) == reference_greedy(items, ballots, budget)
+
+
+HAND_MADE = [
+    # greedy {A,B} vs Equal Shares {A,C} (the case above)
+    ([Item(1, 50), Item(2, 50), Item(3, 50)], [[1, 2]] * 6 + [[3]] * 4, 100),
+    # exact ties everywhere: same cost, same supporters
+    ([Item(1, 40), Item(2, 40), Item(3, 40)], [[1, 2, 3]] * 3, 80),
+    # a project costing more than the budget, one nobody wants, empty ballots
+    ([Item(1, 150), Item(2, 30), Item(3, 20)], [[1]] * 9 + [[2]] + [[]] * 2, 100),
+    # supporters run out of money at different rounds (poor/rich split)
+    (
+        [Item(1, 30), Item(2, 60), Item(3, 45), Item(4, 10)],
+        [[1, 2], [1, 2], [2, 3], [3], [3, 4], [1, 4], [2], [1, 2, 3, 4]],
+        100,
+    ),
+    # the completion raises the shares several times before the greedy fill
+    ([Item(1, 7), Item(2, 11), Item(3, 13), Item(4, 29)], [[1], [2], [3], [4], [1, 4]], 40),
+]
+
+
+def test_equal_shares_matches_pabutools_on_hand_made_profiles() -> None:
+    for items, ballots, budget in HAND_MADE:
+        assert_same_as_pabutools(items, ballots, budget)
+
+
+@settings(max_examples=60, deadline=None)
+@given(random_instances)
+def test_equal_shares_matches_pabutools_on_random_profiles(
+    data: tuple[list[int], list[list[int]], int],
+) -> None:
+    costs, raw, budget = data
+    items = [Item(i + 1, c) for i, c in enumerate(costs)]
+    ballots = [[i + 1 for i in set(b)] for b in raw]
+    assert_same_as_pabutools(items, ballots, budget)
+
+
+def test_identical_ballots_count_once_with_their_number() -> None:
+    """Many voters, few distinct ballots: the same outcome as pabutools on the
+    expanded profile (grouping must not change a single number)."""
+    items = [Item(1, 300), Item(2, 200), Item(3, 120), Item(4, 90), Item(5, 500)]
+    ballots = [[1, 2]] * 40 + [[3]] * 25 + [[3, 4]] * 17 + [[5, 1]] * 30 + [[4]] * 11 + [[2, 5]] * 9
+    assert_same_as_pabutools(items, ballots, 900)
