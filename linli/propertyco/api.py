@@ -8,7 +8,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from linli.communities.models import Building, OrgUnit
@@ -336,6 +336,14 @@ def board_publish(request: HttpRequest, board_id: int) -> dict[str, Any]:
     entries = services.board_publish(actor=request.user, board=b)
     b.refresh_from_db()
     return {**_board(b, request.user), "listed": [e.pk for e in entries]}
+
+
+@router.get("/boards/{board_id}/export.xlsx", response={200: None})
+def board_export(request: HttpRequest, board_id: int) -> HttpResponse:
+    """The quarter as an Excel workbook (scores and the criteria; formulas escaped)."""
+    from linli.propertyco.views import board_workbook
+
+    return board_workbook(viewer=request.user, pk=board_id)
 
 
 @router.get("/scores/{score_id}/evidence", response=EvidenceOut)

@@ -320,6 +320,17 @@ def is_barred(company: Organisation | int, on: date | None = None) -> bool:
     ).exists()
 
 
+def dismissal_eligible(company: Organisation | int, community: OrgUnit | int) -> bool:
+    """Whether the owners' committee of ``community`` may start the dismissal of
+    ``company``: an active register entry for that pair (two consecutive black
+    quarters there, not revoked on appeal)."""
+    return RegisterEntry.objects.filter(
+        company_id=getattr(company, "pk", company),
+        community_id=getattr(community, "pk", community),
+        status__in=ACTIVE_ENTRY,
+    ).exists()
+
+
 def entries_of_company(*, viewer: Any) -> list[RegisterEntry]:
     ids = company_ids(viewer)
     return [e for e in register() if e.company_id in ids]

@@ -310,8 +310,13 @@ def criteria_rows(b: Board) -> list[list[Any]]:
 
 @login_required
 def board_export(request: HttpRequest, pk: int) -> HttpResponse:
-    b = selectors.board_for(viewer=request.user, pk=pk)
-    scores = selectors.scores_of(viewer=request.user, board=b)
+    return board_workbook(viewer=request.user, pk=pk)
+
+
+def board_workbook(*, viewer: Any, pk: int) -> HttpResponse:
+    """The quarter's Excel workbook as ``viewer`` may see it (also the API's)."""
+    b = selectors.board_for(viewer=viewer, pk=pk)
+    scores = selectors.scores_of(viewer=viewer, board=b)
     return xlsx_response(
         [
             (str(_("得分")), export_rows(b, scores)),

@@ -35,6 +35,8 @@ def test_two_consecutive_black_quarters_list_the_company(pc: PC) -> None:
     assert [s["quarter"] for s in e.evidence["scores"]] == ["2026Q2", "2026Q3"]
     assert len(e.evidence["request_ids"]) == 8 and len(e.evidence["inspection_ids"]) == 2
     assert selectors.is_barred(pc.jia) and not selectors.is_barred(pc.ding)
+    assert selectors.dismissal_eligible(pc.jia, pc.w.community)
+    assert not selectors.dismissal_eligible(pc.jia, pc.community2)
     assert selectors.is_barred(pc.jia, on=date(2029, 11, 20))
     assert not selectors.is_barred(pc.jia, on=date(2029, 11, 21))  # three years, then free
     ev = AuditEvent.objects.get(action="propertyco.register_listed")
@@ -98,6 +100,7 @@ def test_appeal_and_decision(pc: PC) -> None:
     entry.refresh_from_db()
     assert entry.status == EntryStatus.REVOKED and entry.decided_by == pc.user("street_officer")
     assert not selectors.is_barred(pc.jia)
+    assert not selectors.dismissal_eligible(pc.jia, pc.w.community)
     actions = list(
         AuditEvent.objects.filter(action__startswith="propertyco.entry").values_list(
             "action", flat=True

@@ -235,6 +235,14 @@ def test_staff_pages_compute_publish_and_export(pc: PC) -> None:
     assert '\'=HYPERLINK("http://x","点我")' in [v[2] for v in values]
     assert [v[3] for v in values[1:]] == [100, 86.43, 24.29]
     assert wb.worksheets[1].title.startswith("评分标准")
+    via_api = officer.get(f"/api/v1/propertyco/boards/{board.pk}/export.xlsx")
+    assert via_api.status_code == 200 and via_api.content[:2] == b"PK"
+    assert (
+        client_for(pc.user("other_street_officer"))
+        .get(f"/api/v1/propertyco/boards/{board.pk}/export.xlsx")
+        .status_code
+        == 404
+    )
     # Outside the street: no page, no export.
     other = client_for(pc.user("other_street_officer"))
     assert other.get(f"/propertyco/staff/boards/{board.pk}/").status_code == 404
