@@ -9,10 +9,11 @@ future-dated request), the same signed request twice (replay), more than ``MAX_B
 readings, a reading for a device not behind the sender, a reading dated in the future
 or older than ``MAX_AGE``.
 
-Accepted readings go in with one ``INSERT … ON CONFLICT DO NOTHING RETURNING`` per
-batch: a reading already stored (same device and time, or same event id) is counted as
-a duplicate, never stored twice, whatever order readings arrive in. Then the arrival
-rules run on what was new (see :func:`arrival`)."""
+Accepted readings go in with one ``INSERT … ON CONFLICT DO NOTHING`` per batch: a
+reading already stored (same device and time, or same event id) is counted as a
+duplicate, never stored twice, whatever order readings arrive in. Then the arrival
+rules run on what was new (see :func:`arrival`); the INSERT hands the new rows back
+(``RETURNING``) only when the batch holds something for them to judge."""
 
 from __future__ import annotations
 
@@ -89,7 +90,7 @@ def _parse_at(raw: Any) -> datetime:
     if isinstance(raw, int | float):
         return datetime.fromtimestamp(float(raw), tz=UTC)
     if isinstance(raw, str):
-        at = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        at = datetime.fromisoformat(raw)  # Python ≥ 3.11 also reads a trailing "Z"
         if at.tzinfo is None:
             raise ValueError
         return at
@@ -218,7 +219,13 @@ def store(*, holder: Device, items: list[Any], now: datetime) -> IngestResult:
     serials = {str(i.get("device", "")) for i in items if isinstance(i, dict)}
     devices = {d.serial: d for d in _devices(serials, holder)}
     natural = {k.value: v for k, v in NATURAL.items()}
+    latest, earliest = now + WINDOW, now - MAX_AGE
+    # A gateway stamps a whole round of readings with the same time: parse it once.
+    times: dict[Any, datetime] = {}
     rows: dict[tuple[int, datetime], tuple[Dev, datetime, int, str, str]] = {}
+    # Whether any reading is for the arrival rules (an alarm, or a meter of a roster
+    # household): only then does the INSERT hand back the new rows.
+    judge = False
     for n, item in enumerate(items):
         if not isinstance(item, dict):
             raise ValidationFailed(_("第 %(n)d 条读数格式有误。") % {"n": n + 1}, field="readings")
@@ -229,20 +236,26 @@ def store(*, holder: Device, items: list[Any], now: datetime) -> IngestResult:
                 code="unknown_device",
                 field="readings",
             )
-        try:
-            at = _parse_at(item.get("at"))
-        except (ValueError, OverflowError, OSError):
-            raise ValidationFailed(
-                _("第 %(n)d 条读数的时间无效（须为带时区的 ISO 8601 或 Unix 秒）。") % {"n": n + 1},
-                field="readings",
-            ) from None
-        if at > now + WINDOW:
+        raw_at = item.get("at")
+        at = times.get(raw_at) if isinstance(raw_at, str) else None
+        if at is None:
+            try:
+                at = _parse_at(raw_at)
+            except (ValueError, OverflowError, OSError):
+                raise ValidationFailed(
+                    _("第 %(n)d 条读数的时间无效（须为带时区的 ISO 8601 或 Unix 秒）。")
+                    % {"n": n + 1},
+                    field="readings",
+                ) from None
+            if isinstance(raw_at, str):
+                times[raw_at] = at
+        if at > latest:
             raise ValidationFailed(
                 _("第 %(n)d 条读数的时间晚于现在，已拒绝整批。") % {"n": n + 1},
                 code="future_reading",
                 field="readings",
             )
-        if at < now - MAX_AGE:
+        if at < earliest:
             raise ValidationFailed(
                 _("第 %(n)d 条读数早于7天前，已拒绝整批。") % {"n": n + 1},
                 code="stale_reading",
@@ -263,24 +276,31 @@ def store(*, holder: Device, items: list[Any], now: datetime) -> IngestResult:
                     field="readings",
                 )
             value = round(raw * 1000)
+            judge = judge or device.watched
+        elif kind != "beat":
+            judge = judge or kind in ("smoke", "sos")
         event_id = str(item.get("event_id") or "")[:40]
         rows.setdefault((device.pk, at), (device, at, value, kind, event_id))
     result = IngestResult(duplicates=len(items) - len(rows))
-    new = _insert(list(rows.values()))
-    result.accepted = len(new)
-    result.duplicates += len(rows) - len(new)
+    stored, new = _insert(list(rows.values()), returning=judge)
+    result.accepted = stored
+    result.duplicates += len(rows) - stored
     result.alerts = arrival(new, now=now)
     return result
 
 
-def _insert(rows: list[tuple[Dev, datetime, int, str, str]]) -> list[tuple[Dev, care_rules.Point]]:
-    """One INSERT … ON CONFLICT DO NOTHING RETURNING for the batch; the points that
-    were new (a reading already stored comes back as nothing). On PostgreSQL the rows
+def _insert(
+    rows: list[tuple[Dev, datetime, int, str, str]], *, returning: bool
+) -> tuple[int, list[tuple[Dev, care_rules.Point]]]:
+    """One INSERT … ON CONFLICT DO NOTHING for the batch: a reading already stored is
+    skipped, never stored twice. On PostgreSQL the rows
     travel as six arrays (``unnest``), not 6 × 1 000 placeholders. One statement is
     atomic by itself (all rows or none), so no transaction is opened around it: that
-    saves the BEGIN and COMMIT round trips on the busiest write."""
+    saves the BEGIN and COMMIT round trips on the busiest write. Returns how many rows
+    were new and, with ``returning`` (the arrival rules have something to judge), the
+    new points themselves; otherwise the row count is enough and nothing comes back."""
     if not rows:
-        return []
+        return 0, []
     # In index order: neighbouring entries of the (device, time) index are then
     # touched together instead of 500 random leaf pages in arrival order.
     rows = sorted(rows, key=lambda r: (r[0].pk, r[1]))
@@ -288,9 +308,6 @@ def _insert(rows: list[tuple[Dev, datetime, int, str, str]]) -> list[tuple[Dev, 
     adapt = connection.ops.adapt_datetimefield_value
     table = qn(Reading._meta.db_table)
     cols = f"community_id, device_id, {qn('at')}, {qn('value')}, kind, event_id"
-    index: dict[tuple[int, Any], tuple[Dev, datetime, int, str, str]] = {}
-    for row in rows:
-        index[(row[0].pk, adapt(row[1]))] = row
     params: list[Any]
     if connection.vendor == "postgresql":
         params = [
@@ -310,13 +327,15 @@ def _insert(rows: list[tuple[Dev, datetime, int, str, str]]) -> list[tuple[Dev, 
             v for r in rows for v in (r[0].community_id, r[0].pk, adapt(r[1]), r[2], r[3], r[4])
         ]
         source = "VALUES " + ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(rows))
-    sql = (
-        f"INSERT INTO {table} ({cols}) {source} "  # noqa: S608
-        f"ON CONFLICT DO NOTHING RETURNING id, device_id, {qn('at')}"
-    )
+    sql = f"INSERT INTO {table} ({cols}) {source} ON CONFLICT DO NOTHING"  # noqa: S608
+    if not returning:
+        with _cursor() as cur:
+            cur.execute(sql, params)
+            return cur.rowcount, []
+    index = {(row[0].pk, adapt(row[1])): row for row in rows}
     out: list[tuple[Dev, care_rules.Point]] = []
     with _cursor() as cur:
-        cur.execute(sql, params)
+        cur.execute(f"{sql} RETURNING id, device_id, {qn('at')}", params)
         stored_rows = cur.fetchall()
     for pk, device_id, stored in stored_rows:
         hit = index.get((device_id, stored))
@@ -326,7 +345,7 @@ def _insert(rows: list[tuple[Dev, datetime, int, str, str]]) -> list[tuple[Dev, 
             continue
         device, at, value, kind, _e = hit
         out.append((device, care_rules.Point(pk, at, value, kind)))
-    return out
+    return len(stored_rows), out
 
 
 def _windows(device_ids: list[int], now: datetime) -> dict[int, list[care_rules.Point]]:
