@@ -50,6 +50,17 @@ def csv_response(rows: Iterable[Sequence[Any]], filename: str) -> HttpResponse:
     return _attachment(response, filename)
 
 
+def csv_write(out: IO[bytes], rows: Iterable[Sequence[Any]]) -> None:
+    """:func:`csv_response`'s bytes into a binary file (an export made in the
+    background), written as the rows come."""
+    text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
+    writer = csv.writer(text)
+    for row in rows:
+        writer.writerow(safe_row(row))
+    text.flush()
+    text.detach()  # leave ``out`` open for the caller
+
+
 def xlsx_response(
     sheets: Sequence[tuple[str, Iterable[Sequence[Any]]]], filename: str
 ) -> HttpResponse:
@@ -188,6 +199,7 @@ __all__ = [
     "safe_cell",
     "safe_row",
     "csv_response",
+    "csv_write",
     "xlsx_response",
     "xlsx_cell",
     "xlsx_sheet_bytes",

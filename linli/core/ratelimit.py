@@ -64,6 +64,8 @@ LIMITS: dict[str, dict[str, Limit]] = {
     # Surveys: staff building questionnaires; residents answering (one answer each is
     # also enforced by the database); public-link answers per client address.
     "surveys.create": {"user": Limit(per_minute=20, per_day=300)},
+    # Answers exports made in the background (each can take a minute of a worker).
+    "surveys.export": {"user": Limit(per_minute=5, per_day=60)},
     "surveys.answer": {
         "user": Limit(per_minute=10, per_day=200),
         "ip": Limit(per_minute=30, per_day=2_000),
