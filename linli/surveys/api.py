@@ -8,7 +8,7 @@ import base64
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from ninja import File, Router, Schema
 from ninja.files import UploadedFile
 from ninja.responses import Status
@@ -18,8 +18,9 @@ from linli.core import exports, idempotency
 from linli.core.errors import NotFound, ValidationFailed
 from linli.surveys import results, selectors, services, xlsform
 from linli.surveys.logic import QuestionSpec
-from linli.surveys.models import Channel, Survey, Wish
+from linli.surveys.models import AnswerExport, Channel, ExportStatus, Survey, Wish
 from linli.surveys.permissions import MANAGER_ROLES, PROXY_ROLES, community_ids
+from linli.surveys.services import exports as export_jobs
 from linli.surveys.states import SURVEY, WISH, reads_results
 
 router = Router(tags=["surveys"])
@@ -445,6 +446,69 @@ def survey_export_csv(request: HttpRequest, survey_id: int) -> HttpResponse:
         raise NotFound()
     rows = results.export_rows(s, selectors.questions_of(s))
     return exports.csv_response(rows, f"survey-{s.pk}-answers.csv")
+
+
+class ExportIn(Schema):
+    fmt: str = "xlsx"
+
+
+class ExportOut(Schema):
+    id: int
+    fmt: str
+    status: str
+    rows: int
+    file_url: str | None
+
+
+def _export_out(e: AnswerExport) -> ExportOut:
+    ready = e.status == ExportStatus.READY
+    return ExportOut(
+        id=e.pk,
+        fmt=e.fmt,
+        status=e.status,
+        rows=e.rows,
+        file_url=f"/api/v1/surveys/{e.survey_id}/exports/{e.pk}/file" if ready else None,
+    )
+
+
+@router.post("/{survey_id}/exports", response={202: ExportOut})
+def survey_export_start(request: HttpRequest, survey_id: int, payload: ExportIn) -> Any:
+    """Make an answers export in the background (for large surveys); poll the
+    export until ``status`` is ``ready``, then fetch ``file_url``."""
+    s = selectors.survey_get_for(viewer=request.user, pk=survey_id)
+    e = export_jobs.export_request(actor=request.user, survey=s, fmt=payload.fmt)
+    e.refresh_from_db()  # an in-process task backend has made it already
+    return Status(202, _export_out(e))
+
+
+def _export_of(request: HttpRequest, survey_id: int, export_id: int) -> AnswerExport:
+    s = selectors.survey_get_for(viewer=request.user, pk=survey_id)
+    if not reads_results(request.user, s):
+        raise NotFound()
+    e = AnswerExport.objects.filter(community_id=s.community_id, survey=s, pk=export_id).first()
+    if e is None:
+        raise NotFound()
+    return e
+
+
+@router.get("/{survey_id}/exports/{export_id}", response=ExportOut)
+def survey_export_status(request: HttpRequest, survey_id: int, export_id: int) -> ExportOut:
+    return _export_out(_export_of(request, survey_id, export_id))
+
+
+@router.get("/{survey_id}/exports/{export_id}/file")
+def survey_export_file(request: HttpRequest, survey_id: int, export_id: int) -> FileResponse:
+    e = _export_of(request, survey_id, export_id)
+    if e.status != ExportStatus.READY or not e.file:
+        raise NotFound()
+    resp = FileResponse(
+        e.file.open("rb"),
+        as_attachment=True,
+        filename=f"survey-{e.survey_id}-answers.{e.fmt}",
+        content_type=exports.XLSX_TYPE if e.fmt == "xlsx" else "text/csv; charset=utf-8",
+    )
+    resp["Cache-Control"] = "no-store"
+    return resp
 
 
 @router.get("/{survey_id}/xlsform", response=XlsFormOut)

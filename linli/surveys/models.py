@@ -331,6 +331,40 @@ class WordCount(models.Model):
         return self.word
 
 
+class ExportStatus(models.TextChoices):
+    QUEUED = "queued", _("正在生成")
+    READY = "ready", _("可以下载")
+    FAILED = "failed", _("生成失败")
+
+
+class AnswerExport(BaseModel):
+    """An answers export (Excel or CSV) made in the background for a large survey,
+    kept for the staff who read the results to download (through a checked view,
+    never a public address). The file holds the same rows as the direct download."""
+
+    community = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.PROTECT, related_name="+")
+    fmt = models.CharField(_("格式"), max_length=4, choices=[("xlsx", "Excel"), ("csv", "CSV")])
+    status = models.CharField(
+        _("状态"), max_length=8, choices=ExportStatus.choices, default=ExportStatus.QUEUED
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    file = models.FileField(upload_to="survey-exports/%Y/%m/", blank=True)
+    rows = models.PositiveIntegerField(default=0)
+    seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("答卷导出")
+        verbose_name_plural = _("答卷导出")
+        indexes = [models.Index(fields=["community", "survey", "fmt", "status"])]
+
+    def __str__(self) -> str:
+        return f"export:{self.survey_id}:{self.fmt}"
+
+
 class WishGroup(models.TextChoices):
     ELDERLY = "elderly", _("老人")
     CHILD = "child", _("儿童")

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseBase, QueryDict
+from django.http import FileResponse, HttpRequest, HttpResponse, HttpResponseBase, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,8 +37,10 @@ from linli.surveys.logic import (
 )
 from linli.surveys.models import (
     PROXY_CHANNELS,
+    AnswerExport,
     Audience,
     Channel,
+    ExportStatus,
     Group,
     Question,
     QuestionKind,
@@ -53,6 +55,7 @@ from linli.surveys.permissions import (
     can_build_survey,
     community_ids,
 )
+from linli.surveys.services import exports as export_jobs
 from linli.surveys.states import SURVEY, WISH, reads_results
 from linli.surveys.templates_data import TEMPLATES
 
@@ -468,14 +471,76 @@ def survey_results(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def survey_export(request: HttpRequest, pk: int, fmt: str) -> HttpResponse:
     s = selectors.survey_get_for(viewer=request.user, pk=pk)
-    if not reads_results(request.user, s):
+    if not reads_results(request.user, s) or fmt not in export_jobs.FORMATS:
         raise NotFound()
+    if results.response_count(s) > export_jobs.DIRECT_MAX:
+        # Too large to build while the browser waits: made in the background.
+        messages.info(request, _("答卷较多，请在本页生成导出文件，生成后下载。"))
+        return redirect("surveys:exports", pk=s.pk)
     questions = selectors.questions_of(s)
     name = f"survey-{s.pk}-answers"
     if fmt == "csv":
         return exports.csv_response(results.export_rows(s, questions), f"{name}.csv")
     rows = results.export_rows(s, questions, cell=exports.xlsx_cell)
     return exports.xlsx_sheet_response("答卷", rows, f"{name}.xlsx", rendered=True)
+
+
+@login_required
+def survey_exports(request: HttpRequest, pk: int) -> HttpResponse:
+    """Answers exports made in the background: ask for one (POST), see them being
+    made (the page refreshes itself while one is) and download them."""
+    s = selectors.survey_get_for(viewer=request.user, pk=pk)
+    if not reads_results(request.user, s):
+        raise NotFound()
+    if request.method == "POST":
+        fmt = request.POST.get("fmt", "")
+        _attempt(
+            request,
+            lambda: export_jobs.export_request(actor=request.user, survey=s, fmt=fmt),
+            _("已提交导出请求，文件生成后可在本页下载。"),
+        )
+        return redirect("surveys:exports", pk=s.pk)
+    rows = list(
+        AnswerExport.objects.filter(community_id=s.community_id, survey=s).order_by(
+            "-created_at", "-pk"
+        )[:10]
+    )
+    cutoff = timezone.now() - export_jobs.STALE
+    for e in rows:
+        if e.status == ExportStatus.QUEUED and e.created_at <= cutoff:
+            e.status = ExportStatus.FAILED  # shown as lost (the worker never took it)
+    count = results.response_count(s)
+    return render(
+        request,
+        "surveys/exports.html",
+        {
+            "s": s,
+            "rows": rows,
+            "count": count,
+            "large": count > export_jobs.DIRECT_MAX,
+            "pending": any(e.status == ExportStatus.QUEUED for e in rows),
+        },
+    )
+
+
+@login_required
+def survey_export_file(request: HttpRequest, pk: int, export_id: int) -> FileResponse:
+    s = selectors.survey_get_for(viewer=request.user, pk=pk)
+    if not reads_results(request.user, s):
+        raise NotFound()
+    e = AnswerExport.objects.filter(
+        community_id=s.community_id, survey=s, pk=export_id, status=ExportStatus.READY
+    ).first()
+    if e is None or not e.file:
+        raise NotFound()
+    resp = FileResponse(
+        e.file.open("rb"),
+        as_attachment=True,
+        filename=f"survey-{s.pk}-answers.{e.fmt}",
+        content_type=exports.XLSX_TYPE if e.fmt == "xlsx" else "text/csv; charset=utf-8",
+    )
+    resp["Cache-Control"] = "no-store"  # exports hold personal data
+    return resp
 
 
 @login_required

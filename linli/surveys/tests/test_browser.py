@@ -108,3 +108,32 @@ def test_results_with_charts_and_tables(
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.screenshot(path=str(shots / "06-results-360-nojs.png"), full_page=True)
     ctx.close()
+
+
+def test_background_export_on_phone_without_js(
+    world: Any, live_server: Any, chromium: Any, shots: Path
+) -> None:
+    """Staff make an answers export on the exports page (360 px, no JavaScript, elderly
+    mode): the in-process task backend of the tests makes it as the request commits,
+    and the page lists it for download."""
+    s = make_survey(world)
+    for i, r in enumerate(crowd(world, 6)):
+        paper(world, s, r, {"q1": "2", "q4": {"1": str(1 + i % 3), "2": "3"}})
+    worker = world.users["worker"]
+    worker.elderly_mode = True
+    worker.save()
+    ctx = _context(chromium, live_server, worker, width=360, js=False)
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/surveys/{s.pk}/exports/")
+    assert "elderly" in (page.locator("html").get_attribute("class") or "")
+    page.screenshot(path=str(shots / "07-exports-360-elderly.png"), full_page=True)
+    with page.expect_navigation():
+        page.click("#make-xlsx")
+    link = page.locator(f"a[href^='/surveys/{s.pk}/exports/']")
+    assert link.count() == 1 and "下载" in link.inner_text()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    page.screenshot(path=str(shots / "08-exports-ready-360-elderly.png"), full_page=True)
+    with page.expect_download() as dl:
+        link.click()
+    assert dl.value.suggested_filename == f"survey-{s.pk}-answers.xlsx"
+    ctx.close()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date
 from typing import Any
 
@@ -202,3 +203,107 @@ def test_export_rows_direct(world: Any) -> None:
         for r in rows[1:]
     ]
     assert shown == expected[1:]
+
+
+# --------------------------------------------------------------- background exports
+
+
+def _body(resp: Any) -> bytes:
+    return b"".join(resp.streaming_content) if resp.streaming else resp.content
+
+
+def test_background_export_has_the_same_content(
+    world: Any, client: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from linli.core.models import AuditEvent
+    from linli.surveys.models import AnswerExport
+
+    s, expected = _fill(world)
+    client.force_login(world.users["worker"])
+    with django_capture_on_commit_callbacks(execute=True):
+        r = client.post(f"/surveys/{s.pk}/exports/", {"fmt": "xlsx"})
+    assert r.status_code == 302
+    e = AnswerExport.objects.get(survey=s)
+    assert (e.status, e.rows, e.requested_by_id) == ("ready", 8, world.users["worker"].pk)
+    assert AuditEvent.objects.filter(action="surveys.export").count() == 1
+    page = client.get(f"/surveys/{s.pk}/exports/").content.decode()
+    link = f"/surveys/{s.pk}/exports/{e.pk}/"
+    assert link in page and 'http-equiv="refresh"' not in page
+    got = client.get(link)
+    assert got.status_code == 200 and got["Cache-Control"] == "no-store"
+    assert _sheet(_body(got)) == expected
+    # CSV the same way, equal to the direct CSV download.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/surveys/{s.pk}/exports/", {"fmt": "csv"})
+    c = AnswerExport.objects.get(survey=s, fmt="csv")
+    direct = client.get(f"/surveys/{s.pk}/export.csv").content
+    assert _body(client.get(f"/surveys/{s.pk}/exports/{c.pk}/")) == direct
+
+
+def test_background_export_queued_once_and_page_refreshes(world: Any, client: Any) -> None:
+    """Without the worker having run (no commit in the test), a second request for
+    the same survey and format returns the first; the page refreshes itself."""
+    from linli.surveys.models import AnswerExport
+    from linli.surveys.services.exports import export_request
+
+    s, _expected = _fill(world)
+    a = export_request(actor=world.users["worker"], survey=s, fmt="xlsx")
+    b = export_request(actor=world.users["secretary"], survey=s, fmt="xlsx")
+    assert a.pk == b.pk and AnswerExport.objects.filter(survey=s).count() == 1
+    client.force_login(world.users["worker"])
+    page = client.get(f"/surveys/{s.pk}/exports/").content.decode()
+    assert 'http-equiv="refresh"' in page and 'id="pending"' in page
+    assert client.get(f"/surveys/{s.pk}/exports/{a.pk}/").status_code == 404  # not ready
+
+
+def test_background_export_refusals(world: Any, client: Any) -> None:
+    from linli.core.errors import NotFound, ValidationFailed
+    from linli.surveys.models import AnswerExport
+    from linli.surveys.services.exports import export_request
+
+    s, _expected = _fill(world)
+    with pytest.raises(ValidationFailed):
+        export_request(actor=world.users["worker"], survey=s, fmt="pdf")
+    for who in ("resident", "other_secretary"):
+        with pytest.raises(NotFound):
+            export_request(actor=world.users[who], survey=s, fmt="xlsx")
+    assert not AnswerExport.objects.exists()
+    e = export_request(actor=world.users["worker"], survey=s, fmt="xlsx")
+    for who in ("resident", "other_secretary"):
+        client.force_login(world.users[who])
+        assert client.get(f"/surveys/{s.pk}/exports/").status_code == 404
+        assert client.post(f"/surveys/{s.pk}/exports/", {"fmt": "csv"}).status_code == 404
+        assert client.get(f"/surveys/{s.pk}/exports/{e.pk}/").status_code == 404
+    assert AnswerExport.objects.count() == 1
+
+
+def test_large_survey_direct_link_goes_to_background(
+    world: Any, client: Any, monkeypatch: Any
+) -> None:
+    from linli.surveys.services import exports as export_jobs
+
+    s, _expected = _fill(world)
+    monkeypatch.setattr(export_jobs, "DIRECT_MAX", 5)
+    client.force_login(world.users["worker"])
+    r = client.get(f"/surveys/{s.pk}/export.xlsx")
+    assert r.status_code == 302 and r["Location"] == f"/surveys/{s.pk}/exports/"
+    assert "答卷较多" in client.get(r["Location"]).content.decode()
+
+
+def test_api_background_export(world: Any, client: Any) -> None:
+    """Through the API with the in-process task backend of the tests: the export is
+    made as the transaction commits (autocommit here: the client request)."""
+    s, expected = _fill(world)
+    client.force_login(world.users["worker"])
+    r = client.post(
+        f"/api/v1/surveys/{s.pk}/exports",
+        json.dumps({"fmt": "xlsx"}),
+        content_type="application/json",
+    )
+    assert r.status_code == 202, r.content
+    out = r.json()
+    assert out["fmt"] == "xlsx"
+    status = client.get(f"/api/v1/surveys/{s.pk}/exports/{out['id']}").json()
+    assert status["status"] in ("queued", "ready")
+    client.force_login(world.users["resident"])
+    assert client.get(f"/api/v1/surveys/{s.pk}/exports/{out['id']}").status_code == 404
