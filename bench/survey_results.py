@@ -17,8 +17,10 @@
 2. Results page: ``GET /surveys/<id>/results/?xq=…&by=building`` as staff — every
    question's chart data and table plus one cross-tab — 40 times; p50/p95 (target
    p95 < 500 ms).
-3. Excel export: ``GET /surveys/<id>/export.xlsx`` once (target < 30 s); then the
-   CSV export once (no target; same rows).
+3. Excel export: a survey this large is exported in the background — ``POST
+   /surveys/<id>/exports/`` (the bench's in-process task backend makes the file during
+   the request), then the download; timed from the request to the last byte (target
+   < 30 s). Then the same for CSV (no target; same rows).
 """
 
 from __future__ import annotations
@@ -452,7 +454,7 @@ def _measure(ids: dict[str, int]) -> int:
     from django.test import Client
 
     from linli.accounts.models import User
-    from linli.surveys.models import Answer, Response, Survey, Tally
+    from linli.surveys.models import Answer, AnswerExport, Response, Survey, Tally
 
     survey = Survey.objects.get(pk=ids["survey"])
     cid = survey.community_id
@@ -481,21 +483,31 @@ def _measure(ids: dict[str, int]) -> int:
         f"p95 {p95:.0f} ms, max {times[-1]:.0f} ms (target p95 < 500 ms)",
         flush=True,
     )
-    t2 = time.perf_counter()
-    r = client.get(f"/surveys/{survey.pk}/export.xlsx", HTTP_HOST="127.0.0.1")
-    body = r.content
-    export_s = time.perf_counter() - t2
-    print(
-        f"Excel export: {len(body) / 1e6:.1f} MB in {export_s:.1f}s (target < 30 s); "
-        f"load average {os.getloadavg()[0]:.1f}",
-        flush=True,
-    )
-    t3 = time.perf_counter()
-    r = client.get(f"/surveys/{survey.pk}/export.csv", HTTP_HOST="127.0.0.1")
-    print(
-        f"CSV export: {len(r.content) / 1e6:.1f} MB in {time.perf_counter() - t3:.1f}s",
-        flush=True,
-    )
+    # A survey this large is exported in the background: staff ask on the exports
+    # page, the task makes the file (in-process task backend here: during the POST),
+    # then they download it. Timed from the request to the last byte.
+    export_s = 0.0
+    for fmt in ("xlsx", "csv"):
+        t2 = time.perf_counter()
+        direct = client.get(f"/surveys/{survey.pk}/export.{fmt}", HTTP_HOST="127.0.0.1")
+        assert direct.status_code == 302, direct.status_code  # to the exports page
+        r = client.post(f"/surveys/{survey.pk}/exports/", {"fmt": fmt}, HTTP_HOST="127.0.0.1")
+        assert r.status_code == 302, r.status_code
+        done = AnswerExport.objects.filter(survey=survey, fmt=fmt).order_by("-pk").first()
+        assert done is not None and done.status == "ready", done and done.status
+        got = client.get(f"/surveys/{survey.pk}/exports/{done.pk}/", HTTP_HOST="127.0.0.1")
+        stream: Any = got.streaming_content  # type: ignore[attr-defined]
+        size = sum(len(bytes(chunk)) for chunk in stream)
+        took = time.perf_counter() - t2
+        print(
+            f"{'Excel' if fmt == 'xlsx' else 'CSV'} export (background task, then download): "
+            f"{size / 1e6:.1f} MB, {done.rows} rows, {took:.1f}s (file made in "
+            f"{done.seconds:.1f}s){' (target < 30 s)' if fmt == 'xlsx' else ''}; "
+            f"load average {os.getloadavg()[0]:.1f}",
+            flush=True,
+        )
+        export_s = took if fmt == "xlsx" else export_s
+        done.file.delete(save=False)  # 10 MB under media/
     return 0 if p95 < 500 and export_s < 30 else 1
 
 
