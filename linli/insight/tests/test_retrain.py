@@ -81,7 +81,11 @@ def test_not_adopted_when_not_better(world: Any, cats: Any, weak: classifier.Mod
 
 
 def test_adopted_when_better(world: Any, cats: Any, weak: classifier.Model) -> None:
-    _corrections(world, cats, subset(4, offset=4))
+    # 150 corrections: with 100 the 80/20 split by a hash of the request ids (which
+    # differ between databases) sometimes left a judge set on which the better model
+    # lost by a text or two (seen on PostgreSQL; also with the earlier vote). With 150
+    # it wins by 9+ points for every id offset tried (0–1 500).
+    _corrections(world, cats, subset(6, offset=4))
     judge = _judge()
     res = retrain_community(
         community=world.community, base=subset(2), heldout=judge, current=weak, min_corrections=20
@@ -90,7 +94,7 @@ def test_adopted_when_better(world: Any, cats: Any, weak: classifier.Model) -> N
     assert res.accuracy is not None and res.baseline_accuracy is not None
     assert res.accuracy > res.baseline_accuracy
     row = CommunityModel.objects.get(is_active=True)
-    assert row.community_id == world.community.pk and row.corrections == 100
+    assert row.community_id == world.community.pk and row.corrections == 150
     assert model_for(world.community.pk).digest() == row.digest
     assert AuditEvent.objects.filter(action="insight.adopt_model").count() == 1
     # Other communities keep the starter model.
