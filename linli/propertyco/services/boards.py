@@ -26,6 +26,7 @@ from linli.propertyco.models import (
 )
 from linli.propertyco.permissions import can_run_board
 from linli.propertyco.quarters import Quarter, plus_years, today
+from linli.propertyco.services import _notify
 from linli.propertyco.states import BOARD
 
 BAR_YEARS = 3
@@ -197,6 +198,22 @@ def register_list(w: Write, *, first: Score, second: Score) -> RegisterEntry | N
             "bars_until": entry.bars_until.isoformat(),
             "dismissal_eligible": True,
         },
+    )
+    names = {"company": second.company.name, "until": entry.bars_until.isoformat()}
+    _notify.notify(
+        w,
+        _notify.company_staff(entry),
+        _(
+            "贵公司连续两个季度列入黑榜，已列入全市物业服务企业不良名录，"
+            "%(until)s 前不得参加新的物业招投标。如有异议，可书面申诉。"
+        )
+        % names,
+    )
+    _notify.notify(
+        w,
+        _notify.community_leads(entry),
+        _("%(company)s连续两个季度列入黑榜，已列入不良名录；业主委员会可依法启动解聘程序。")
+        % names,
     )
     return entry
 

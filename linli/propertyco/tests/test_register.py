@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from linli.core.models import AuditEvent
 from linli.propertyco import selectors, services
@@ -83,20 +84,22 @@ def test_the_rule_runs_on_the_fixed_clock(pc: PC) -> None:
     assert listed[0].bars_until == date(2029, 10, 1)
 
 
-def test_appeal_and_decision(pc: PC) -> None:
+def test_appeal_and_decision(pc: PC, django_capture_on_commit_callbacks: Any) -> None:
     seed_level(pc, Q2, BAD)
     seed_level(pc, Q3, BAD)
     compute_publish(pc, Q2)
     _b, (entry,) = compute_publish(pc, Q3)
-    entry = services.entry_appeal(
-        actor=pc.user("property"),
-        entry=entry,
-        reason="第三季度电梯故障系厂家原因，已提供维修记录。",
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = services.entry_appeal(
+            actor=pc.user("property"),
+            entry=entry,
+            reason="第三季度电梯故障系厂家原因，已提供维修记录。",
+        )
     assert entry.status == EntryStatus.APPEALED and entry.appeal_reason.startswith("第三季度")
-    entry = services.entry_decide(
-        actor=pc.user("street_officer"), entry=entry, decision="revoke", reason="核实属实。"
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = services.entry_decide(
+            actor=pc.user("street_officer"), entry=entry, decision="revoke", reason="核实属实。"
+        )
     entry.refresh_from_db()
     assert entry.status == EntryStatus.REVOKED and entry.decided_by == pc.user("street_officer")
     assert not selectors.is_barred(pc.jia)
