@@ -67,7 +67,7 @@ def _periods_menu(today: date | None = None) -> list[tuple[str, str]]:
 
 @login_required
 def board(request: HttpRequest) -> HttpResponse:
-    """The viewer's own top unit."""
+    """The viewer's own top unit's board (the menu entry: one page, no redirect)."""
     scope = scope_of(request.user)
     if scope.is_platform_admin:
         top = OrgUnit.objects.filter(kind=OrgUnit.Kind.CITY).order_by("pk").first()
@@ -76,9 +76,7 @@ def board(request: HttpRequest) -> HttpResponse:
         top = OrgUnit.objects.filter(path=paths[0]).first() if paths else None
     if top is None:
         raise NotFound()
-    url = reverse("assessment:unit", args=[top.pk])
-    q = request.GET.get("period")
-    return redirect(f"{url}?period={q}" if q else url)
+    return unit(request, top.pk)
 
 
 def _chart(
@@ -365,7 +363,7 @@ def definitions(request: HttpRequest) -> HttpResponse:
 def public_home(request: HttpRequest) -> HttpResponse:
     scope = scope_of(request.user)
     if scope.community_id:
-        return redirect("assessment:public_card", pk=scope.community_id)
+        return public_card(request, scope.community_id)
     communities = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.COMMUNITY).order_by("path")[:500])
     return render(request, "assessment/public_home.html", {"communities": communities})
 

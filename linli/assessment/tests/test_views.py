@@ -69,6 +69,9 @@ def test_board_scope_matrix(client: Any, snapped: Any, role: str) -> None:
             assert "不在您的管辖范围内" in x.content.decode()
         api = client.get(f"/api/v1/assessment/units/{unit.pk}?period=2026-03")
         assert api.status_code == want, (role, key, "api")
+        for extra in ("integrity/", "data/trend.csv"):
+            r = client.get(f"/assessment/u/{unit.pk}/{extra}?period=2026-03")
+            assert r.status_code == want, (role, key, extra)
 
 
 def test_street_board_ranks_and_exports(client: Any, snapped: Any) -> None:
