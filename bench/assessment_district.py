@@ -379,6 +379,13 @@ def main(argv: list[str]) -> int:
             flush=True,
         )
     last = last_complete_month()
+    if reuse:  # a database from before the monthly sums: build them for every month
+        district_ids = list(OrgUnit.objects.filter(code="b-d").values_list("pk", flat=True))
+        months_done = sorted(set(Snapshot.objects.values_list("month", flat=True)))
+        t = _time(
+            lambda: [services.rollup(month=m, district_ids=district_ids) for m in months_done]
+        )
+        print(f"   monthly sums for {len(months_done)} months: {t:.1f}s", flush=True)
     Snapshot.objects.filter(month=last.start).delete()
     with ratelimit.suspended():
         t = _time(lambda: services.snapshot_month(month=last.start, notify=False))

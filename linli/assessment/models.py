@@ -175,3 +175,33 @@ class Snapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.community_id} {self.month:%Y-%m} r{self.revision}"
+
+
+class UnitMonth(models.Model):
+    """A street's, district's or city's month: the figures and breakdowns of the
+    current snapshots of its communities added up, kept so a district board reads a
+    dozen rows instead of thousands. Rebuilt whenever a snapshot under it is taken or
+    recomputed (never typed in)."""
+
+    unit = models.ForeignKey(OrgUnit, on_delete=models.CASCADE, related_name="+")
+    month = models.DateField(_("月份"))
+    figures = models.JSONField(default=dict)
+    detail = models.JSONField(default=dict)
+    communities = models.PositiveIntegerField(default=0)
+    # The newest weight set among the snapshots added up (a street's or district's
+    # communities share their district's weights unless one was recomputed).
+    weight_set = models.ForeignKey(
+        WeightSet, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["unit_id", "month"]
+        verbose_name = _("单位月度汇总")
+        verbose_name_plural = _("单位月度汇总")
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "month"], name="unitmonth_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.month:%Y-%m}"

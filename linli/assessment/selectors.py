@@ -136,6 +136,9 @@ def board_for(*, viewer: Any, unit: OrgUnit, period: Period) -> Board:
     if not can_view_unit(viewer, unit):
         raise NotFound()
     first_trend = _month_back(period.end, TREND_MONTHS)
+    crumbs = [(u.name, u.kind, u.pk, can_view_unit(viewer, u)) for u in unit.ancestors()]
+    if unit.kind in (OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT, OrgUnit.Kind.STREET):
+        return _aggregate_board(unit, period, first_trend, crumbs[:-1])
     rows = list(
         _snapshots_under(unit)
         .filter(month__gte=min(first_trend, period.start), month__lt=period.end)
@@ -154,7 +157,6 @@ def board_for(*, viewer: Any, unit: OrgUnit, period: Period) -> Board:
     in_period = [s for s in rows if period.start <= s.month < period.end]
     weight_sets = {s.weight_set_id: s.weight_set for s in in_period}
     latest_ws = max(in_period, key=lambda s: s.month).weight_set if in_period else None
-    crumbs = [(u.name, u.kind, u.pk, can_view_unit(viewer, u)) for u in unit.ancestors()]
     board = Board(
         unit_kind=unit.kind,
         unit_pk=unit.pk,
@@ -176,10 +178,7 @@ def board_for(*, viewer: Any, unit: OrgUnit, period: Period) -> Board:
     board.months_missing = [f"{m:%Y-%m}" for m in period.months if m not in have]
     figs_all = scoring.add_figures(s.figures for s in in_period)
     board.integrity = (figs_all["integrity_n"], figs_all["integrity_base"])
-    if unit.kind in (OrgUnit.Kind.CITY, OrgUnit.Kind.DISTRICT, OrgUnit.Kind.STREET):
-        board.children = _children_rows(unit, in_period)
-        board.ranking = _community_ranking(in_period, latest_ws)
-    elif unit.kind == OrgUnit.Kind.COMMUNITY:
+    if unit.kind == OrgUnit.Kind.COMMUNITY:
         board.children = _grid_rows(unit, in_period)
         board.heat, board.heat_buildings = _heat(unit, None, in_period)
     elif unit.kind == OrgUnit.Kind.GRID:
@@ -270,51 +269,6 @@ def _participation_by(rows: list[Snapshot]) -> list[tuple[str, int]]:
         for k, n in (s.detail.get("participation_by") or {}).items():
             sums[k] += int(n)
     return [(_(PARTICIPATION_LABELS[k]), sums.get(k, 0)) for k in PARTICIPATION_LABELS]
-
-
-def _children_rows(unit: OrgUnit, rows: list[Snapshot]) -> list[Row]:
-    child_kind = {"city": "district", "district": "street", "street": "community"}[unit.kind]
-    attr = {"district": "district_id", "street": "street_id", "community": "community_id"}[
-        child_kind
-    ]
-    children = list(OrgUnit.objects.filter(parent=unit, kind=child_kind).order_by("name"))
-    figs: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    wsets: dict[int, dict[int, WeightSet]] = defaultdict(dict)
-    latest: dict[int, Snapshot] = {}
-    for s in rows:
-        key = getattr(s, attr)
-        figs[key].append(s.figures)
-        wsets[key][s.weight_set_id] = s.weight_set
-        if key not in latest or s.month > latest[key].month:
-            latest[key] = s
-    scored = []
-    for c in children:
-        ws = latest[c.pk].weight_set if c.pk in latest else None
-        scored.append((c, _score_of(figs.get(c.pk, []), ws), _weights_label(wsets[c.pk].values())))
-    min_sample = _min_sample(rows)
-    ranked = scoring.rank([(c.pk, s) for c, s, _w in scored], min_sample)
-    by_pk = {c.pk: (c, w) for c, _s, w in scored}
-    out = []
-    for r in ranked:
-        c, w = by_pk[r.key]
-        f = scoring.add_figures(figs.get(c.pk, []))
-        out.append(
-            Row(
-                c.pk,
-                c.name,
-                c.kind,
-                r.score,
-                w,
-                r.rank,
-                r.flag,
-                r.reason,
-                f["req_total"],
-                0,
-                f["req_rated"],
-                f["req_good"],
-            )
-        )
-    return out
 
 
 def _min_sample(rows: list[Snapshot]) -> int:
@@ -531,3 +485,141 @@ def integrity_for(*, viewer: Any, unit: OrgUnit, period: Period) -> IntegrityPag
     return IntegrityPage(
         per, items, indicators.INTEGRITY_KINDS, sum(r[3] for r in per), sum(r[4] for r in per)
     )
+
+
+# ------------------------------------------------------------ streets and above
+#
+# A street's, district's or city's board reads its own monthly sums (UnitMonth: a dozen
+# rows) and, for its children and the ranking, the period's figures added up by the
+# database per community (one grouped query over the JSON figures), never the
+# thousands of snapshot rows one by one.
+
+
+def _pooled_by(qs: Any, key: str) -> dict[int, tuple[dict[str, int], int, int | None]]:
+    """key value → (figures added up, months, newest weight set id)."""
+    from django.db.models import Count, IntegerField, Max, Sum
+    from django.db.models.fields.json import KT
+    from django.db.models.functions import Cast
+
+    aggs = {f"f_{k}": Sum(Cast(KT(f"figures__{k}"), IntegerField())) for k in indicators.FIGURES}
+    out = {}
+    for r in qs.values(key).annotate(_n=Count("id"), _ws=Max("weight_set_id"), **aggs).order_by():
+        figs = {k: int(r[f"f_{k}"] or 0) for k in indicators.FIGURES}
+        out[r[key]] = (figs, int(r["_n"]), r["_ws"])
+    return out
+
+
+def _rows_from(
+    pooled: dict[int, tuple[dict[str, int], int, int | None]],
+    units: dict[int, tuple[str, str]],
+    wsets: dict[int, WeightSet],
+    min_sample: int,
+) -> list[Row]:
+    scored = []
+    for pk in units:
+        figs, _n, ws_id = pooled.get(pk, ({}, 0, None))
+        ws = wsets.get(ws_id) if ws_id else None
+        scored.append(
+            (pk, scoring.compute(figs, scoring.Weights.of(ws) if ws else scoring.Weights()))
+        )
+    out = []
+    for r in scoring.rank(scored, min_sample):
+        name, kind = units[r.key]
+        figs, _n, ws_id = pooled.get(r.key, ({}, 0, None))
+        ws = wsets.get(ws_id) if ws_id else None
+        out.append(
+            Row(
+                r.key,
+                name,
+                kind,
+                r.score,
+                _weights_label([ws] if ws else []),
+                r.rank,
+                r.flag,
+                r.reason,
+                int(figs.get("req_total", 0)),
+                0,
+                int(figs.get("req_rated", 0)),
+                int(figs.get("req_good", 0)),
+            )
+        )
+    return out
+
+
+def _aggregate_board(
+    unit: OrgUnit, period: Period, first_trend: date, crumbs: list[tuple[str, str, int, bool]]
+) -> Board:
+    from linli.assessment.models import UnitMonth
+
+    months = UnitMonth.objects.filter(
+        unit=unit, month__gte=min(first_trend, period.start), month__lt=period.end
+    )
+    rows = list(months.only("month", "figures", "detail", "weight_set_id", "communities"))
+    in_period = [u for u in rows if period.start <= u.month < period.end]
+    snaps = _snapshots_under(unit).filter(month__gte=period.start, month__lt=period.end)
+    ranking_pool = _pooled_by(snaps, "community_id")
+    ws_ids = {ws for _f, _n, ws in ranking_pool.values() if ws} | {
+        u.weight_set_id for u in rows if u.weight_set_id
+    }
+    wsets = {w.pk: w for w in WeightSet.objects.filter(pk__in=ws_ids).select_related("district")}
+    latest = max(in_period, key=lambda u: u.month) if in_period else None
+    latest_ws = wsets.get(latest.weight_set_id) if latest and latest.weight_set_id else None
+    used = {ws for _f, _n, ws in ranking_pool.values() if ws}
+    min_sample = (
+        latest_ws.min_sample
+        if latest_ws
+        else max((w.min_sample for w in wsets.values()), default=30)
+    )
+    board = Board(
+        unit_kind=unit.kind,
+        unit_pk=unit.pk,
+        unit_name=unit.name,
+        period=period,
+        crumbs=crumbs,
+        score=_score_of([u.figures for u in in_period], latest_ws) if in_period else None,
+        weights=sorted(
+            (wsets[i] for i in used if i in wsets), key=lambda w: (w.district_id or 0, w.version)
+        ),
+        children=[],
+        ranking=[],
+        trend=_trend(rows, first_trend, period.end, latest_ws),  # type: ignore[arg-type]
+        categories=_categories(in_period),  # type: ignore[arg-type]
+        sla=_sum_list(in_period, "sla", SLA_LABELS),  # type: ignore[arg-type]
+        funnel=_sum_list(in_period, "funnel", FUNNEL_LABELS),  # type: ignore[arg-type]
+        participation_by=_participation_by(in_period),  # type: ignore[arg-type]
+        snapshots=sum(u.communities for u in in_period),
+    )
+    have = {u.month for u in in_period}
+    board.months_missing = [f"{m:%Y-%m}" for m in period.months if m not in have]
+    pooled = scoring.add_figures(u.figures for u in in_period)
+    board.integrity = (pooled["integrity_n"], pooled["integrity_base"])
+    names = dict(OrgUnit.objects.filter(pk__in=list(ranking_pool)).values_list("pk", "name"))
+    board.ranking = _rows_from(
+        ranking_pool,
+        {pk: (names.get(pk, "?"), "community") for pk in ranking_pool},
+        wsets,
+        min_sample,
+    )
+    if unit.kind != OrgUnit.Kind.STREET:
+        child_kind = "district" if unit.kind == OrgUnit.Kind.CITY else "street"
+        children = dict(
+            OrgUnit.objects.filter(parent=unit, kind=child_kind)
+            .order_by("name")
+            .values_list("pk", "name")
+        )
+        child_pool = _pooled_by(
+            UnitMonth.objects.filter(
+                unit_id__in=list(children), month__gte=period.start, month__lt=period.end
+            ),
+            "unit_id",
+        )
+        extra = {ws for _f, _n, ws in child_pool.values() if ws} - set(wsets)
+        if extra:
+            wsets.update({w.pk: w for w in WeightSet.objects.filter(pk__in=extra)})
+        board.children = _rows_from(
+            child_pool,
+            {pk: (name, child_kind) for pk, name in children.items()},
+            wsets,
+            min_sample,
+        )
+    return board

@@ -9,14 +9,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from linli.accounts.models import Membership, Role
 from linli.assessment import indicators, scoring
-from linli.assessment.models import ExpertScore, Snapshot, WeightSet
+from linli.assessment.models import ExpertScore, Snapshot, UnitMonth, WeightSet
 from linli.assessment.periods import Period, last_complete_month
 from linli.assessment.permissions import can_recompute, can_score, can_set_weights
 from linli.communities.models import OrgUnit
@@ -306,6 +306,7 @@ def snapshot_month(
             if notify:
                 for msg in _street_reports(cids, tree, month):
                     w.notify(msg)
+            rollup(month=month, district_ids=[district_id], now=now)
     return SnapshotRun(month, created, len(have), len(tree))
 
 
@@ -373,6 +374,7 @@ def snapshot_recompute(
         if old is not None:
             Snapshot.objects.filter(pk=old.pk).update(current=False)
         row.save(force_insert=True)
+        rollup(month=month, district_ids=[district], now=now)
         w.target = row
         w.payload = {
             "month": month.isoformat(),
@@ -383,3 +385,80 @@ def snapshot_recompute(
             "reason": why,
         }
     return row
+
+
+# ------------------------------------------------------------------------- rollups
+
+
+def _merge_detail(into: dict[str, Any], d: dict[str, Any]) -> None:
+    for key in ("categories", "participation_by"):
+        acc = into.setdefault(key, {})
+        for k, v in (d.get(key) or {}).items():
+            acc[k] = acc.get(k, 0) + int(v)
+    for key in ("sla", "funnel"):
+        vals = d.get(key) or []
+        acc_l = into.setdefault(key, [0] * len(vals))
+        if len(acc_l) < len(vals):
+            acc_l.extend([0] * (len(vals) - len(acc_l)))
+        for i, v in enumerate(vals):
+            acc_l[i] += int(v)
+
+
+def rollup(*, month: date, district_ids: Iterable[int], now: datetime | None = None) -> int:
+    """Rebuild the month's sums for the streets and districts given and the city above
+    them, from their communities' current snapshots (one read of the city's month).
+    Precondition: inside the write that changed those snapshots."""
+    now = now or timezone.now()
+    districts = list(OrgUnit.objects.filter(pk__in=list(district_ids)))
+    city_paths = {"/" + d.path.strip("/").split("/")[0] + "/" for d in districts}
+    cities = list(OrgUnit.objects.filter(path__in=city_paths, kind=OrgUnit.Kind.CITY))
+    under = Q(pk__in=[])
+    for path in city_paths:
+        under |= Q(path__startswith=path)
+    in_city = OrgUnit.objects.filter(under, kind=OrgUnit.Kind.DISTRICT)
+    touched = {d.pk for d in districts}
+    buckets: dict[int, dict[str, Any]] = {}
+
+    def add(unit_id: int, figs: dict[str, Any], detail: dict[str, Any], ws: int) -> None:
+        b = buckets.setdefault(unit_id, {"figs": [], "detail": {}, "n": 0, "ws": 0})
+        b["figs"].append(figs)
+        _merge_detail(b["detail"], detail)
+        b["n"] += 1
+        b["ws"] = max(b["ws"], ws)
+
+    district_city = {
+        pk: int(path.strip("/").split("/")[0]) for pk, path in in_city.values_list("pk", "path")
+    }
+    rows = Snapshot.objects.filter(
+        current=True, month=month, district_id__in=list(district_city)
+    ).values_list("street_id", "district_id", "figures", "detail", "weight_set_id")
+    for street_id, district_id, figs, detail, ws in rows.iterator(chunk_size=500):
+        add(district_city[district_id], figs, detail, ws)
+        if district_id in touched:
+            add(district_id, figs, detail, ws)
+            add(street_id, figs, detail, ws)
+    wanted = touched | {c.pk for c in cities}
+    wanted |= set(
+        OrgUnit.objects.filter(parent_id__in=touched, kind=OrgUnit.Kind.STREET).values_list(
+            "pk", flat=True
+        )
+    )
+    n = 0
+    for unit_id in sorted(wanted):
+        b = buckets.get(unit_id)
+        if b is None:
+            UnitMonth.objects.filter(unit_id=unit_id, month=month).delete()
+            continue
+        UnitMonth.objects.update_or_create(
+            unit_id=unit_id,
+            month=month,
+            defaults={
+                "figures": scoring.add_figures(b["figs"]),
+                "detail": b["detail"],
+                "communities": b["n"],
+                "weight_set_id": b["ws"] or None,
+                "computed_at": now,
+            },
+        )
+        n += 1
+    return n

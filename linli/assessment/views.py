@@ -98,9 +98,12 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
     if period is None:
         return render(request, "assessment/unit.html", ctx, status=400)
     b = selectors.board_for(viewer=request.user, unit=u, period=period)
+    quarter = _ended_quarter(period)
     ctx.update(
         {
             "b": b,
+            "property_quarter": quarter,
+            "property_rows": _property_rows(request, u, quarter),
             "period": period,
             "definitions": indicators.DEFINITIONS,
             "trend_chart": _chart(
@@ -136,6 +139,23 @@ def unit(request: HttpRequest, pk: int) -> HttpResponse:
         }
     )
     return render(request, "assessment/unit.html", ctx)
+
+
+def _ended_quarter(period: Period) -> Period:
+    """The quarter of the period's last month if it has ended, else the one before."""
+    last = period.months[-1]
+    q = Period("quarter", last.year, (last.month - 1) // 3 + 1)
+    return q if q.end <= last_complete_month().end else q.previous()
+
+
+def _property_rows(request: HttpRequest, u: OrgUnit, quarter: Period) -> list[Any]:
+    """The property companies' 红黑榜 of that quarter under the unit (the propertyco
+    app's own selector: one statement)."""
+    if u.kind == OrgUnit.Kind.GRID:
+        return []
+    from linli.propertyco.selectors import quarter_board
+
+    return quarter_board(viewer=request.user, unit=u, quarter=f"{quarter.year}Q{quarter.number}")
 
 
 @login_required
