@@ -169,10 +169,14 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponseBase:
     return FileResponse(mv.receipt.open("rb"))
 
 
-def _disclosure(request: HttpRequest, community: int, year: int, quarter: int) -> fund.Disclosure:
+def _disclosure(
+    request: HttpRequest, community: int, year: int, quarter: int, *, with_movements: bool = False
+) -> fund.Disclosure:
     c = _community(community)
     try:
-        return fund.disclosure(community=c, year=year, quarter=quarter)
+        return fund.disclosure(
+            community=c, year=year, quarter=quarter, with_movements=with_movements
+        )
     except DomainError as exc:
         if exc.code == "quarter_not_ended":
             raise
@@ -211,9 +215,14 @@ def render_pdf(d: fund.Disclosure) -> bytes:
 
 def disclosure_xlsx(request: HttpRequest, community: int, year: int, quarter: int) -> HttpResponse:
     try:
-        d = _disclosure(request, community, year, quarter)
+        d = _disclosure(request, community, year, quarter, with_movements=True)
     except DomainError as exc:
         return HttpResponse(str(exc.message), status=400, content_type="text/plain; charset=utf-8")
+    return xlsx_response(disclosure_sheets(d), f"fund-{year}Q{quarter}.xlsx")
+
+
+def disclosure_sheets(d: fund.Disclosure) -> list[tuple[str, list[list[Any]]]]:
+    """The workbook's two sheets: the summary and every movement."""
 
     def yuan(fen: int) -> Decimal:
         return Decimal(fen) / 100  # exact: a Decimal, never a float
@@ -244,6 +253,4 @@ def disclosure_xlsx(request: HttpRequest, community: int, year: int, quarter: in
                 yuan(m.amount_fen),
             ]
         )
-    return xlsx_response(
-        [(str(_("财务公示")), summary), (str(_("收支明细")), detail)], f"fund-{year}Q{quarter}.xlsx"
-    )
+    return [(str(_("财务公示")), summary), (str(_("收支明细")), detail)]

@@ -157,6 +157,34 @@ def test_disclosure_reconciles_and_refuses_open_quarter(world: World) -> None:
     assert d.reconciles and d.ledger_closing == 100_000
 
 
+def test_disclosure_totals_by_source_and_project_equal_the_movements(world: World) -> None:
+    """The totals are summed by the database; they must equal the movements one by one
+    (income per source, expenses per project), and the detail rows come only on request."""
+    sec, worker = world.user("secretary"), world.user("worker")
+    for source, amount in [("donation", "10.10"), ("grant", "500"), ("donation", "0.90")]:
+        fund.fund_income(
+            actor=sec, community=world.community, source=source, amount_yuan=amount, memo="m"
+        )
+    p = filed_project(world)
+    line = p.lines.get(position=1)
+    fund.fund_expense(actor=worker, line=line, amount_yuan="12.34", memo="a")
+    fund.fund_expense(actor=worker, line=line, amount_yuan="0.66", memo="b")
+    now = timezone.localtime()
+    q = (now.month - 1) // 3 + 1
+    later = timezone.now() + timedelta(days=200)
+    d = fund.disclosure(community=world.community, year=now.year, quarter=q, now=later)
+    assert dict(d.income) == {"居民/单位捐款": 1_100, "政府/基金会资助": 50_000}
+    assert d.expenses == [(p.title, 1_300)]
+    assert d.movement_count == 5 and d.movements == []
+    assert d.closing == 51_100 - 1_300 and d.reconciles
+    full = fund.disclosure(
+        community=world.community, year=now.year, quarter=q, now=later, with_movements=True
+    )
+    assert len(full.movements) == 5
+    assert sum(m.amount_fen for m in full.movements if m.kind == "income") == d.income_total
+    assert sum(m.amount_fen for m in full.movements if m.kind == "expense") == d.expense_total
+
+
 @settings(
     max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
