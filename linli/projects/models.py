@@ -100,6 +100,17 @@ class MicroProject(BaseModel):
     delivered_at = models.DateTimeField(_("验收时间"), null=True, blank=True)
     # Two failed evaluations in a row stop the funding (no further expenses).
     funding_cut = models.BooleanField(_("已停止资助"), default=False)
+    # A recurring project (常态化项目, e.g. a yearly round of stairwell cleaning) is a
+    # series of projects run by the same group: each later round points at the first.
+    # Two failed evaluations in a row anywhere in the series cut the whole series.
+    series = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="later_rounds",
+        verbose_name=_("常态化项目（第一期）"),
+    )
     # The resident who proposed; empty only for a project made from a council topic
     # that staff had raised (the council's resolution stands for the residents).
     proposer = models.ForeignKey(

@@ -26,7 +26,12 @@ from linli.projects.models import (
     ProjectPhoto,
 )
 from linli.projects.permissions import acting_user, lives_in, manages
-from linli.projects.services.micro import _save_photos, group_messages
+from linli.projects.services.micro import (
+    _save_photos,
+    group_messages,
+    series_cut,
+    series_members,
+)
 from linli.requests.photos import clean_photos
 
 S = MicroProject.Status
@@ -191,23 +196,33 @@ def evaluation_record(
         )
         if not insert_or_skip(ev):
             raise Conflict(_("这一轮已经评估过了。"), code="already_evaluated")
-        last_two = list(
-            Evaluation.objects.filter(community_id=row.community_id, project=row)
-            .order_by("-at", "-id")
-            .values_list("passed", flat=True)[:2]
-        )
         w.target = row
         w.payload = {"round": round, "score": value, "passed": ev.passed}
-        if len(last_two) == 2 and not any(last_two) and not row.funding_cut:
-            row.funding_cut = True
-            row.save(update_fields=["funding_cut", "updated_at"])
-            w.also(action="projects.funding_cut", target=row, payload={"after": round})
-            for m in group_messages(
-                row,
-                _("项目已停止资助"),
-                _("“%(t)s”连续两次评估不合格，按规定已停止资助。") % {"t": row.title},
-            ):
-                w.notify(m)
+        # The project — or, for a recurring project, the group running the whole
+        # series — loses its funding when the last two evaluations both failed.
+        members = series_members(row)
+        if series_cut(row.community_id, members):
+            for cut in MicroProject.objects.filter(
+                community_id=row.community_id, pk__in=members, funding_cut=False
+            ).order_by("pk"):
+                cut.funding_cut = True
+                cut.save(update_fields=["funding_cut", "updated_at"])
+                w.also(
+                    action="projects.funding_cut",
+                    target=cut,
+                    payload={"after": round, "evaluated": row.pk, "series": len(members) > 1},
+                )
+                for m in group_messages(
+                    cut,
+                    _("项目已停止资助"),
+                    (
+                        _("常态化项目“%(t)s”连续两次评估不合格，按规定本系列已停止资助。")
+                        if len(members) > 1
+                        else _("“%(t)s”连续两次评估不合格，按规定已停止资助。")
+                    )
+                    % {"t": cut.title},
+                ):
+                    w.notify(m)
     return ev
 
 

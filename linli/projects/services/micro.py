@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -127,6 +128,45 @@ def group_messages(project: MicroProject, subject: str, body: str) -> list[Messa
     return [Message("inapp", str(uid), subject, body) for uid in sorted(set(user_ids))]
 
 
+def series_members(project: MicroProject) -> list[int]:
+    """Every round of the recurring project ``project`` belongs to (itself alone when it
+    is not part of one)."""
+    root = project.series_id or project.pk
+    return list(
+        MicroProject.objects.filter(community_id=project.community_id)
+        .filter(Q(pk=root) | Q(series_id=root))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def series_cut(community_id: int, members: Sequence[int]) -> bool:
+    """The series' last two evaluations (across all its rounds) both failed."""
+    from linli.projects.models import Evaluation
+
+    last_two = list(
+        Evaluation.objects.filter(community_id=community_id, project_id__in=list(members))
+        .order_by("-at", "-id")
+        .values_list("passed", flat=True)[:2]
+    )
+    return len(last_two) == 2 and not any(last_two)
+
+
+def _series_for(community: OrgUnit, continues: int) -> int:
+    earlier = MicroProject.objects.filter(
+        pk=continues, community_id=community.pk, status__in=["filed", "in_progress", "delivered"]
+    ).first()
+    if earlier is None:
+        raise ValidationFailed(_("请选择本社区已备案的上一期项目。"), field="continues")
+    if series_cut(community.pk, series_members(earlier)):
+        raise ValidationFailed(
+            _("该常态化项目连续两次评估不合格，已停止资助，不能再申报新一期。"),
+            field="continues",
+            code="series_cut",
+        )
+    return earlier.series_id or earlier.pk
+
+
 def micro_propose(
     *,
     actor: Actor,
@@ -141,9 +181,12 @@ def micro_propose(
     resident: Resident | None = None,
     channel: str = Channel.ONLINE,
     idempotency_key: str = "",
+    continues: int | None = None,
 ) -> MicroProject:
     """A resident (or staff for a resident, 代办) proposes a micro-project. It starts
-    by gathering co-signatures; the proposer's household is the first."""
+    by gathering co-signatures; the proposer's household is the first. ``continues``:
+    a new round of a recurring project (any earlier round's id) — refused once the
+    series has lost its funding."""
     proposer, on_behalf = _resident_for(actor, community, resident)
     channel = _channel(channel, on_behalf)
     ratelimit.check("projects.propose", user=actor)
@@ -168,6 +211,7 @@ def micro_propose(
         and not Building.objects.filter(pk=building_id, community_id=community.pk).exists()
     ):
         raise ValidationFailed(_("请选择本社区的楼栋。"), field="building")
+    series_id = _series_for(community, continues) if continues is not None else None
     pics = clean_photos(list(photos), name="project") if photos else []
 
     with governed_write(
@@ -180,6 +224,7 @@ def micro_propose(
             plan=plan,
             place=place,
             building_id=building_id,
+            series_id=series_id,
             budget_fen=total,
             proposer=proposer,
             created_by=acting_user(actor),

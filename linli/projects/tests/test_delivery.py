@@ -115,3 +115,69 @@ def test_two_failed_evaluations_cut_funding(
     with pytest.raises(ValidationFailed) as exc2:
         fund.fund_expense(actor=sec, line=p.lines.get(position=2), amount_yuan="1", memo="x")
     assert exc2.value.code == "funding_cut"
+
+
+def test_recurring_project_group_loses_funding_after_two_failed_evaluations_in_a_row(
+    world: World, running: MicroProject, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A recurring project (round 2 continues round 1, run by the same group): the last
+    two evaluations of the *series* both failed — round 1's six-month one and round 2's
+    first — so every round is cut at once, with an audit event and a notice each, and a
+    third round is refused. One failure alone cuts nothing. Fixed clock throughout."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from linli.core import ratelimit
+    from linli.core.models import AuditEvent
+    from linli.projects.tests.conftest import propose
+
+    t0 = datetime(2026, 1, 5, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    sec = world.user("secretary")
+    MicroProject.objects.filter(pk=running.pk).update(status="delivered", delivered_at=t0)
+    r1 = MicroProject.objects.get(pk=running.pk)
+    delivery.evaluation_record(
+        actor=sec, project=r1, round="delivery", score=80, note="良好", now=t0 + timedelta(days=1)
+    )
+    delivery.evaluation_record(
+        actor=sec,
+        project=r1,
+        round="six_months",
+        score=50,
+        note="维护不到位",
+        now=t0 + timedelta(days=190),
+    )
+    r1.refresh_from_db()
+    assert not r1.funding_cut  # passed, then failed: not two in a row
+    with ratelimit.suspended():
+        r2 = propose(world, title="楼道清洁（第二期）", continues=r1.pk)
+        other = propose(world, title="小花园")
+    assert r2.series_id == r1.pk and other.series_id is None
+    t1 = t0 + timedelta(days=200)
+    MicroProject.objects.filter(pk__in=[r2.pk, other.pk]).update(
+        status="delivered", submitted_at=t1, review_due=t1, filed_at=t1, delivered_at=t1
+    )
+    r2.refresh_from_db()
+    MemorySender.outbox.clear()
+    with django_capture_on_commit_callbacks(execute=True):
+        delivery.evaluation_record(
+            actor=sec,
+            project=r2,
+            round="delivery",
+            score=40,
+            note="再次不合格",
+            now=t1 + timedelta(days=1),
+        )
+    cut = dict(
+        MicroProject.objects.filter(pk__in=[r1.pk, r2.pk, other.pk]).values_list(
+            "pk", "funding_cut"
+        )
+    )
+    assert cut == {r1.pk: True, r2.pk: True, other.pk: False}
+    events = AuditEvent.objects.filter(action="projects.funding_cut")
+    assert sorted(int(e.target_id) for e in events) == sorted([r1.pk, r2.pk])
+    assert sum("本系列已停止资助" in m.body for m in MemorySender.outbox) >= 2
+    # The group cannot start a third round.
+    with ratelimit.suspended(), pytest.raises(ValidationFailed) as exc:
+        propose(world, title="楼道清洁（第三期）", continues=r2.pk)
+    assert exc.value.code == "series_cut"
+    assert not MicroProject.objects.filter(title="楼道清洁（第三期）").exists()
