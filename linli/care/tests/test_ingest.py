@@ -353,3 +353,17 @@ def test_statement_budget_of_an_alarm_storm(care: Care) -> None:
     assert (r.accepted, r.alerts, len(ctx.captured_queries)) == (1000, [], 7)
     alert = Alert.objects.get(device=care.sos, rule="sos")
     assert alert.repeats == 1000 and len(alert.evidence) == 60
+
+
+def test_an_alarm_at_the_end_of_an_ordinary_batch_is_judged(care: Care) -> None:
+    """The INSERT hands rows back only when the batch holds something for the arrival
+    rules: one smoke alarm after 999 ordinary readings still opens its alert."""
+    plain = _meters(care, "S", 9, watched=False)
+    readings = _day_of(plain, 111)
+    readings.append({"device": "SM-101", "at": (_now() - timedelta(minutes=1)).isoformat()})
+    r, n = _ingest_counted(care, readings)
+    assert r.accepted == 1000 and len(r.alerts) == 1
+    assert Alert.objects.get(pk=r.alerts[0]).rule == "smoke"
+    # Without the alarm the same kind of batch asks nothing back and judges nothing.
+    r, n = _ingest_counted(care, _day_of(plain, 111, first=111))
+    assert (r.accepted, r.alerts, n) == (999, [], 3)
