@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _l
 
 from linli.accounts.scope import scope_of
 from linli.core.errors import NotFound
@@ -24,6 +25,7 @@ from linli.projects.models import (
 from linli.projects.models import Conflict as ConflictRow
 from linli.projects.permissions import VIEW_ROLES, community_ids
 from linli.projects.states import WAITING
+from linli.requests.siteplan import SitePlan, site_plan
 
 S = MicroProject.Status
 
@@ -268,7 +270,7 @@ def delivery_list() -> list[tuple[MicroProject, bool]]:
 
     rows = list(
         MicroProject.objects.filter(status__in=DELIVERY_STATES)
-        .select_related("community")
+        .select_related("community", "building")
         .order_by("-filed_at", "-id")[:300]
     )
     today = timezone.localdate()
@@ -278,3 +280,101 @@ def delivery_list() -> list[tuple[MicroProject, bool]]:
         ).values_list("project_id", flat=True)
     )
     return [(p, p.pk in late_ids) for p in rows]
+
+
+# --------------------------------------------------------------------------- the map
+
+# A building's mark on the public map: the first that applies among its projects.
+# Colour and a symbol in the box (and words in the legend): never colour alone.
+MAP_STATUSES: list[tuple[str, str, Any]] = [
+    ("cut", "✕", _l("已停止资助")),
+    ("late", "!", _l("进度滞后")),
+    ("in_progress", "▶", _l("实施中")),
+    ("filed", "○", _l("已备案·待实施")),
+    ("delivered", "✓", _l("已验收")),
+]
+_MAP_RANK = {key: n for n, (key, _m, _t) in enumerate(MAP_STATUSES)}
+_MAP_MARK = {key: mark for key, mark, _t in MAP_STATUSES}
+
+
+@dataclass(frozen=True)
+class MapBuilding:
+    pk: int
+    name: str
+    rect_x: str
+    rect_y: str
+    text_x: str
+    text_y: str
+    status: str  # a MAP_STATUSES key, or "" for a building without projects
+    mark: str
+    projects: int
+
+
+@dataclass(frozen=True)
+class CommunityMap:
+    community_id: int
+    community: str
+    plan: SitePlan
+    buildings: list[MapBuilding]
+    elsewhere: int  # projects not tied to a drawn building (no building, no position)
+
+
+def map_status(p: MicroProject, is_late: bool) -> str:
+    if p.funding_cut:
+        return "cut"
+    if is_late:
+        return "late"
+    return p.status if p.status in _MAP_RANK else "filed"
+
+
+def delivery_maps(rows: list[tuple[MicroProject, bool]]) -> list[CommunityMap]:
+    """Anyone: one site plan per community of the listed projects (server-side SVG from
+    the buildings' lat/lng, no map tiles), each building marked with the most pressing
+    status among its projects. Buildings and statuses only — no names of people."""
+    from linli.communities.models import Building
+
+    by_community: dict[int, list[tuple[MicroProject, bool]]] = {}
+    for p, late in rows:
+        by_community.setdefault(p.community_id, []).append((p, late))
+    buildings = list(
+        Building.objects.filter(community_id__in=list(by_community))
+        .only("pk", "name", "lat", "lng", "community_id")
+        .order_by("community_id", "name", "pk")
+    )
+    out: list[CommunityMap] = []
+    for cid, items in by_community.items():
+        plan = site_plan([b for b in buildings if b.community_id == cid])
+        if plan is None:
+            continue
+        drawn = {b.pk for b in plan.buildings}
+        status: dict[int, str] = {}
+        count: dict[int, int] = {}
+        for p, late in items:
+            if p.building_id in drawn:
+                s = map_status(p, late)
+                count[p.building_id] = count.get(p.building_id, 0) + 1
+                if p.building_id not in status or _MAP_RANK[s] < _MAP_RANK[status[p.building_id]]:
+                    status[p.building_id] = s
+        out.append(
+            CommunityMap(
+                community_id=cid,
+                community=items[0][0].community.name,
+                plan=plan,
+                buildings=[
+                    MapBuilding(
+                        b.pk,
+                        b.name,
+                        b.rect_x,
+                        b.rect_y,
+                        b.text_x,
+                        b.text_y,
+                        status.get(b.pk, ""),
+                        _MAP_MARK.get(status.get(b.pk, ""), ""),
+                        count.get(b.pk, 0),
+                    )
+                    for b in plan.buildings
+                ],
+                elsewhere=sum(1 for p, _late in items if p.building_id not in drawn),
+            )
+        )
+    return out

@@ -208,8 +208,26 @@ def workbench(request: HttpRequest) -> HttpResponse:
 
 
 def public_list(request: HttpRequest) -> HttpResponse:
-    """Anyone: projects the street has filed and their delivery (no names)."""
-    return render(request, "projects/public_list.html", {"rows": selectors.delivery_list()})
+    """Anyone: projects the street has filed and their delivery (no names), with a site
+    plan per community; tapping a building lists its projects (a link: no JS)."""
+    rows = selectors.delivery_list()
+    maps = selectors.delivery_maps(rows)
+    building = None
+    wanted = request.GET.get("building", "")
+    if wanted.isdigit():
+        picked = [(p, late) for p, late in rows if p.building_id == int(wanted)]
+        if picked:
+            rows, building = picked, picked[0][0].building
+    return render(
+        request,
+        "projects/public_list.html",
+        {
+            "rows": rows,
+            "maps": maps,
+            "building": building,
+            "legend": selectors.MAP_STATUSES,
+        },
+    )
 
 
 def project_page(request: HttpRequest, pk: int) -> HttpResponse:

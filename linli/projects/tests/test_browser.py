@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -142,3 +143,61 @@ def test_propose_vote_results_on_phone(
     tab.get_by_text("街道已备案").first.wait_for()
     assert fits(tab)
     tab.screenshot(path=str(SHOTS / "project-360.png"), full_page=True)
+
+
+def test_public_map_without_js_on_phone_and_desktop(
+    world: World, live_server: Any, chromium: Any
+) -> None:
+    """The public list's site plan: no JavaScript, fits a 360 px phone in elderly mode,
+    tapping a building (an SVG link) lists its projects."""
+    from linli.communities.models import Building
+    from linli.core import ratelimit
+    from linli.projects.tests.conftest import propose
+
+    base = live_server.url
+    now = timezone.now()
+    grid = world.building.grid
+    extra = [
+        Building.objects.create(
+            community=world.community,
+            grid=grid,
+            name=f"{n}幢",
+            lat=Decimal("30.299000") + (n % 3) * Decimal("0.0007"),
+            lng=Decimal("120.099000") + (n // 3) * Decimal("0.0009"),
+        )
+        for n in range(3, 9)
+    ]
+    statuses = [
+        ("楼道扶手加装", world.building, "delivered", False),
+        ("车棚改造", world.building2, "in_progress", False),
+        ("小花园", extra[0], "filed", False),
+        ("健身角", extra[1], "delivered", True),
+        ("路灯维修", extra[2], "in_progress", False),
+    ]
+    for title, b, status, cut in statuses:
+        with ratelimit.suspended():
+            p = propose(world, title=title, building_id=b.pk)
+        MicroProject.objects.filter(pk=p.pk).update(
+            status=status, submitted_at=now, review_due=now, filed_at=now, funding_cut=cut
+        )
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for width, name in ((360, "map-360-elderly.png"), (1280, "map-1280-elderly.png")):
+        ctx = chromium.new_context(
+            viewport={"width": width, "height": 900}, locale="zh-CN", java_script_enabled=False
+        )
+        ctx.set_default_timeout(120_000)
+        ctx.set_default_navigation_timeout(120_000)
+        ctx.add_cookies([{"name": "linli_elderly", "value": "1", "url": base}])
+        tab = ctx.new_page()
+        tab.goto(base + "/projects/public/")
+        tab.get_by_text("项目分布图").first.wait_for()
+        if width == 360:
+            assert fits(tab)
+        tab.screenshot(path=str(SHOTS / name), full_page=True)
+        if width == 360:
+            tab.locator(f'a[href="?building={world.building2.pk}#projects"]').click()
+            tab.get_by_text("显示全部项目").wait_for()
+            body = tab.content()
+            assert "车棚改造" in body and "小花园" not in body
+            tab.screenshot(path=str(SHOTS / "map-360-building.png"), full_page=True)
+        ctx.close()

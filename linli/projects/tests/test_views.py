@@ -112,3 +112,54 @@ def test_staff_cosigns_for_resident(world: World, client: Client, gathering: Mic
     )
     row = gathering.cosigners.get(resident=world.residents["neighbour"])
     assert row.channel == "phone"
+
+
+def test_public_map_marks_buildings_by_status_and_filters_the_list(
+    world: World, client: Client
+) -> None:
+    """The public list draws each community's site plan (SVG, no tiles, no JS): a
+    building with projects is a link to its projects, coloured and marked with a symbol
+    for its most pressing status, with a text legend; no names of people."""
+    from linli.projects.models import DeliveryPhase
+    from linli.projects.tests.conftest import propose
+
+    now = timezone.now()
+
+    def filed(title: str, building: object, status: str = "filed") -> MicroProject:
+        p = propose(world, title=title, building_id=building.pk)  # type: ignore[attr-defined]
+        MicroProject.objects.filter(pk=p.pk).update(
+            status=status, submitted_at=now, review_due=now, filed_at=now
+        )
+        return p
+
+    a = filed("楼道扶手", world.building, "delivered")
+    late = filed("车棚改造", world.building, "in_progress")
+    DeliveryPhase.objects.create(
+        community=world.community,
+        project=late,
+        position=1,
+        name="施工",
+        owner="物业",
+        starts_on=timezone.localdate() - timedelta(days=20),
+        due_on=timezone.localdate() - timedelta(days=2),
+    )
+    b = filed("小花园", world.building2, "filed")
+    body = client.get(reverse("projects:public_list")).content.decode()
+    assert "<svg" in body and "项目分布图" in body
+    # 1幢: one delivered and one late project -> late (red, "!"), two projects.
+    assert f'href="?building={world.building.pk}#projects" class="pm-late"' in body
+    assert "1幢!</text>" in body
+    assert f'href="?building={world.building2.pk}#projects" class="pm-filed"' in body
+    assert "2幢○</text>" in body
+    for word in ("已停止资助", "进度滞后", "实施中", "已备案·待实施", "已验收", "暂无项目"):
+        assert word in body  # the legend in words
+    assert "张三" not in body
+    # Tapping 1幢 lists its two projects only.
+    resp = client.get(reverse("projects:public_list"), {"building": world.building.pk})
+    text = resp.content.decode()
+    assert a.title in text and late.title in text and b.title not in text
+    assert 'aria-current="true"' in text and "显示全部项目" in text
+    # A cut project turns its building grey with ✕.
+    MicroProject.objects.filter(pk=b.pk).update(funding_cut=True)
+    text = client.get(reverse("projects:public_list")).content.decode()
+    assert f'href="?building={world.building2.pk}#projects" class="pm-cut"' in text
