@@ -40,6 +40,8 @@ class MicroIn(Schema):
     # 代办: staff name the resident and the channel.
     resident_id: int | None = None
     channel: str = Channel.ONLINE
+    # A new round of a recurring project: the id of an earlier round.
+    continues: int | None = None
 
 
 class LineOut(Schema):
@@ -61,6 +63,8 @@ class MicroOut(Schema):
     filing_due: datetime | None
     path_due: datetime | None
     overdue: bool
+    series_id: int | None = None  # a recurring project's first round
+    funding_cut: bool = False
 
 
 class MicroDetailOut(MicroOut):
@@ -100,6 +104,8 @@ def _out(p: MicroProject, households: int) -> dict[str, Any]:
         "filing_due": p.filing_due,
         "path_due": p.path_due,
         "overdue": bool(due and due.overdue),
+        "series_id": p.series_id,
+        "funding_cut": p.funding_cut,
     }
 
 
@@ -163,6 +169,7 @@ def micro_propose(request: HttpRequest, data: MicroIn) -> Status:
         resident=_resident(community, data.resident_id),
         channel=data.channel,
         idempotency_key=idempotency.from_request(request),
+        continues=data.continues,
     )
     return Status(201, _detail(request, p.pk))
 

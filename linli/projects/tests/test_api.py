@@ -9,6 +9,7 @@ import pytest
 
 from conftest import World
 from linli.communities.models import Resident
+from linli.core import ratelimit
 from linli.projects.models import MicroProject
 
 pytestmark = pytest.mark.django_db
@@ -51,6 +52,14 @@ def test_api_fast_track(client: Any, world: World, third: Resident) -> None:
     r = _post(client, f"{API}/micro/{pid}/act", {"action": "file"})
     assert r.json()["status"] == "filed"
     assert client.get(f"{API}/micro").json()[0]["id"] == pid
+    # The next round of this (recurring) project points at it; an unfiled one cannot.
+    client.force_login(world.user("resident"))
+    with ratelimit.suspended():  # the proposal rate limit is not what is tested here
+        r = _post(client, f"{API}/micro", {**BODY, "continues": pid})
+        assert r.status_code == 201 and r.json()["series_id"] == pid
+        assert r.json()["funding_cut"] is False
+        r = _post(client, f"{API}/micro", {**BODY, "continues": r.json()["id"]})
+    assert r.status_code == 400 and r.json()["field"] == "continues"
 
 
 def test_api_refusals(client: Any, world: World) -> None:
