@@ -98,6 +98,7 @@ def micro_new(request: HttpRequest) -> HttpResponse:
                 resident=resident,
                 channel=post.get("channel", Channel.ONLINE),
                 idempotency_key=idempotency.from_request(request),
+                continues=int_or_none(post.get("continues")),
             )
 
         if attempt(request, go, _("提议已创建，请邀请邻居联名。")):
@@ -114,6 +115,11 @@ def micro_new(request: HttpRequest) -> HttpResponse:
             "buildings": Building.objects.filter(
                 community_id__in=[c.pk for c in communities]
             ).order_by("community_id", "name"),
+            # A recurring project's next round continues one of these (filed or later).
+            "earlier": MicroProject.objects.filter(
+                community_id__in=[c.pk for c in communities],
+                status__in=["filed", "in_progress", "delivered"],
+            ).order_by("-filed_at", "-id")[:50],
             "post": post or {},
             "lines": lines,
             "more_rows": rows + 2 if rows + 2 <= MAX_LINES else None,

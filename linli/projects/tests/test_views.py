@@ -41,6 +41,21 @@ def test_propose_form_without_js(world: World, client: Client) -> None:
     assert p.budget_fen == 550_000
     r = client.post(reverse("projects:micro_new"), data)  # double submit: same project
     assert MicroProject.objects.count() == 1
+    # Once filed, the form offers it as the earlier round of a recurring project.
+    now = timezone.now()
+    MicroProject.objects.filter(pk=p.pk).update(
+        status="filed", submitted_at=now, review_due=now, filed_at=now
+    )
+    assert 'name="continues"' in client.get(reverse("projects:micro_new")).content.decode()
+    from linli.core import ratelimit
+
+    with ratelimit.suspended():
+        r = client.post(
+            reverse("projects:micro_new"),
+            {**data, "idempotency_key": "form-2", "continues": str(p.pk)},
+        )
+    assert r.status_code == 302
+    assert MicroProject.objects.exclude(pk=p.pk).get().series_id == p.pk
 
 
 def test_propose_form_refusal_keeps_input(world: World, client: Client) -> None:
