@@ -30,7 +30,7 @@ class AssessmentConfig(AppConfig):
                 "assessment:public_home",
                 "resident",
                 90,
-                "🏅",
+                "🧾",
                 placement="more",
             )
         )

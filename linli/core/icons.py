@@ -55,6 +55,9 @@ PATHS: dict[str, str] = {
     'width="3" height="14"/><rect x="16" y="14" width="3" height="6"/>',
     "📝": '<path d="M5 3h10l4 4v14H5z"/><path d="M15 3v4h4M8 11h8M8 15h5"/>',
     "🌟": '<path d="M12 3l2.6 5.6 6 .7-4.5 4.1 1.2 6L12 16.4 6.7 19.4l1.2-6L3.4 9.3l6-.7z"/>',
+    # 社区考核结果 (the residents' public card): a report card with a tick
+    "🧾": '<rect x="5" y="3" width="14" height="18" rx="2"/><path d="M8 7h8M8 11h5"/>'
+    '<path d="M9 16l2 2 4-4"/>',
     # 物业红黑榜: a trophy
     "🏆": '<path d="M8 4h8v5a4 4 0 0 1-8 0z"/><path d="M8 6H5a3 3 0 0 0 3 4M16 6h3a3 3 0 0 1-3 4"/>'
     '<path d="M12 13v4M8 21h8M9 17h6v4H9z"/>',
