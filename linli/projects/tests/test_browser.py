@@ -200,4 +200,13 @@ def test_public_map_without_js_on_phone_and_desktop(
             body = tab.content()
             assert "车棚改造" in body and "小花园" not in body
             tab.screenshot(path=str(SHOTS / "map-360-building.png"), full_page=True)
+        # The propose page now offers the filed projects as an earlier round.
+        resident = world.user("resident")
+        type(resident).objects.filter(pk=resident.pk).update(elderly_mode=True)  # logged in
+        as_user(ctx, base, resident)
+        tab.goto(base + "/projects/new/")
+        tab.locator('select[name="continues"]').wait_for()
+        if width == 360:
+            assert fits(tab)
+        tab.screenshot(path=str(SHOTS / f"propose-{width}-elderly.png"), full_page=True)
         ctx.close()
