@@ -55,6 +55,9 @@ def test_answer_with_skip_logic_on_phone_without_js(
     assert "必答" in page.inner_text("#fill-error")
     page.check("input[name=q_q1][value='2']")  # 没有 → jumps to q4 on page 2
     page.click("#next")
+    # A form post without JavaScript: wait for the next page before counting on it
+    # (count() does not wait, and a loaded CI machine answers late).
+    page.locator("input[name=q_q4_r1]").first.wait_for()
     assert page.locator("input[name=q_q4_r1]").count() == 3
     assert page.locator("input[name=q_q2]").count() == 0
     assert page.locator("input[name=q_q6]").count() == 0  # shown only when q1 = 1
@@ -66,6 +69,7 @@ def test_answer_with_skip_logic_on_phone_without_js(
     # Nothing overflows sideways on a 360 px phone.
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     page.click("#next")
+    page.get_by_text("感谢").first.wait_for()
     assert "感谢" in page.inner_text("main")
     page.screenshot(path=str(shots / "04-done-360.png"), full_page=True)
     p = Participation.objects.get(survey=s)
