@@ -47,6 +47,7 @@ def test_answer_with_skip_logic_on_phone_without_js(
     page.goto(f"{live_server.url}/surveys/")
     page.screenshot(path=str(shots / "01-list-360.png"), full_page=True)
     page.click(f"a[href='/surveys/{s.pk}/fill/']")
+    page.locator("input[name=q_q1]").first.wait_for()
     assert page.locator("input[name=q_q1]").count() == 2
     assert page.locator("input[name=q_q2]").count() == 0
     page.screenshot(path=str(shots / "02-step1-360.png"), full_page=True)
