@@ -368,6 +368,16 @@ def snapshot_recompute(
             .first()
         )
         row = _build(community.pk, street, district, month, data, ws, now)
+        if (
+            old is not None
+            and old.reason == why
+            and old.weight_set_id == ws.pk
+            and old.figures == row.figures
+        ):
+            # The same recomputation sent again (a double click, a retried request):
+            # nothing would change, so no new revision and nothing to record.
+            w.record = False
+            return old
         row.revision = (old.revision + 1) if old else 1
         row.reason = why
         row.computed_by = actor  # type: ignore[assignment]

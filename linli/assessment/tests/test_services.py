@@ -220,3 +220,42 @@ def test_recompute_keeps_history_and_names_new_weights(world: Any, march: Any) -
     ev = AuditEvent.objects.get(action="assessment.recompute")
     assert ev.payload["reason"] == "区里调整了满意度权重"
     assert ev.payload["previous_score"] == str(first.score)
+
+
+def test_recompute_sent_twice_makes_one_revision(world: Any, march: Any) -> None:
+    services.snapshot_month(month=MARCH, now=APRIL_10, notify=False)
+    p = Period("month", 2026, 3)
+    kw = {
+        "actor": world.user("street_officer"),
+        "community": world.community,
+        "period": p,
+        "reason": "专业评估补录后重算",
+    }
+    a = services.snapshot_recompute(**kw)
+    b = services.snapshot_recompute(**kw)
+    assert a.pk == b.pk and a.revision == 2
+    assert Snapshot.objects.filter(community=world.community, month=MARCH).count() == 2
+    assert AuditEvent.objects.filter(action="assessment.recompute").count() == 1
+
+
+def test_statement_budgets_of_the_assessment_writes(world: Any) -> None:
+    """Weights and expert scores: a handful of statements each, whatever the data."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    admin = world.user("platform_admin")
+    officer = world.user("street_officer")
+    services.default_weights()
+    with CaptureQueriesContext(connection) as q:
+        services.weights_create(actor=admin, district=world.district, values=GOOD)
+    assert len(q.captured_queries) <= 8, [x["sql"][:70] for x in q.captured_queries]
+    with CaptureQueriesContext(connection) as q:
+        services.expert_score_record(
+            actor=officer,
+            community=world.community,
+            month=MARCH,
+            kind="professional",
+            score=80,
+            basis="台账检查",
+        )
+    assert len(q.captured_queries) <= 6, [x["sql"][:70] for x in q.captured_queries]

@@ -74,3 +74,18 @@ def test_recategorise_on_staff_page(client: Any, world: Any, submit: Any) -> Non
     )
     assert r.status_code == 302
     assert ServiceRequest.objects.get(pk=req.pk).category.code == "env-clutter"
+
+
+def test_recategorise_statement_budget(world: Any, submit: Any) -> None:
+    """Lock, re-check, one UPDATE, the timeline row and the audit event: a handful of
+    statements, not one per category in the tree."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    req = submit()
+    secretary = world.user("secretary")
+    with CaptureQueriesContext(connection) as q:
+        svc.request_recategorise(
+            actor=secretary, request=req, category_code="env-clutter", reason="堆物", now=MONDAY
+        )
+    assert len(q.captured_queries) <= 10, [x["sql"][:70] for x in q.captured_queries]
