@@ -684,6 +684,15 @@ def integrity_counts(ids: list[int], start: datetime, end: datetime) -> dict[str
     return out
 
 
+# Column heads of the integrity table (the long labels above explain each).
+INTEGRITY_SHORT: dict[str, str | Promise] = {
+    "recategorised": _("改类"),
+    "auto_closed": _("未经确认关闭"),
+    "backdated_visit": _("补录走访"),
+    "backdated_session": _("补录调解"),
+}
+
+
 @dataclass(frozen=True)
 class IntegrityItem:
     kind: str
@@ -692,6 +701,13 @@ class IntegrityItem:
     at: datetime
     ref: str  # "request:123", "visit:45" … (no personal data)
     note: str
+
+    @property
+    def url(self) -> str:
+        """Where staff open the record (requests only: the others are read in their
+        own apps' lists)."""
+        kind, _sep, pk = self.ref.partition(":")
+        return f"/requests/desk/{pk}/" if kind == "request" else ""
 
 
 def integrity_items(

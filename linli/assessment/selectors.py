@@ -483,7 +483,7 @@ def integrity_for(*, viewer: Any, unit: OrgUnit, period: Period) -> IntegrityPag
     per.sort(key=lambda r: (-(r[3] / r[4] if r[4] else 0), r[1]))
     items = indicators.integrity_items(ids, start, end, limit=300)
     return IntegrityPage(
-        per, items, indicators.INTEGRITY_KINDS, sum(r[3] for r in per), sum(r[4] for r in per)
+        per, items, indicators.INTEGRITY_SHORT, sum(r[3] for r in per), sum(r[4] for r in per)
     )
 
 
