@@ -592,37 +592,32 @@ def _integrity(
     ids: list[int], start: datetime, end: datetime, fig: dict[int, dict[str, int]]
 ) -> None:
     """How many changes in the month moved an item out of an indicator, against the
-    items they could have touched (requests closed or re-categorised, visits and
-    mediation sessions recorded). The list itself is :func:`integrity_items`."""
-    from linli.requests.models import RequestEvent
-
+    items they could have touched. The list itself is :func:`integrity_items`."""
     for counts in integrity_counts(ids, start, end).values():
         for cid, n in counts.items():
             fig[cid]["integrity_n"] += n
-    base = (
-        RequestEvent.objects.filter(
-            community_id__in=ids, at__gte=start, at__lt=end, to_status="closed"
-        )
-        .values("community_id")
-        .annotate(n=Count("id"))
-        .values_list("community_id", "n")
-        .order_by()
-    )
-    for cid, n in base:
-        fig[cid]["integrity_base"] += int(n)
-    for cid, n in _recorded_counts(ids, start, end).items():
+    for cid, n in integrity_base(ids, start, end).items():
         fig[cid]["integrity_base"] += n
 
 
-def _recorded_counts(ids: list[int], start: datetime, end: datetime) -> dict[int, int]:
+def integrity_base(ids: list[int], start: datetime, end: datetime) -> dict[int, int]:
+    """Per community, the items a change could have moved out of an indicator: requests
+    closed, care visits and mediation sessions recorded in [start, end)."""
     from linli.care.models import Visit
     from linli.mediation.models import Session
+    from linli.requests.models import RequestEvent
 
     out: dict[int, int] = defaultdict(int)
-    for model in (Visit, Session):
+    sources = (
+        RequestEvent.objects.filter(
+            community_id__in=ids, at__gte=start, at__lt=end, to_status="closed"
+        ),
+        Visit.objects.filter(community_id__in=ids, created_at__gte=start, created_at__lt=end),
+        Session.objects.filter(community_id__in=ids, created_at__gte=start, created_at__lt=end),
+    )
+    for qs in sources:
         for cid, n in (
-            model.objects.filter(community_id__in=ids, created_at__gte=start, created_at__lt=end)
-            .values("community_id")
+            qs.values("community_id")  # type: ignore[attr-defined]
             .annotate(n=Count("id"))
             .values_list("community_id", "n")
             .order_by()

@@ -459,23 +459,7 @@ def integrity_for(*, viewer: Any, unit: OrgUnit, period: Period) -> IntegrityPag
         indicators.month_range(period.months[-1])[1],
     )
     counts = indicators.integrity_counts(ids, start, end)
-    base: dict[int, int] = defaultdict(int)
-    from django.db.models import Count
-
-    from linli.requests.models import RequestEvent
-
-    for cid, n in (
-        RequestEvent.objects.filter(
-            community_id__in=ids, at__gte=start, at__lt=end, to_status="closed"
-        )
-        .values("community_id")
-        .annotate(n=Count("id"))
-        .values_list("community_id", "n")
-        .order_by()
-    ):
-        base[cid] += n
-    for cid, n in indicators._recorded_counts(ids, start, end).items():
-        base[cid] += n
+    base = indicators.integrity_base(ids, start, end)
     per = []
     for c in comms:
         kinds = {k: counts[k].get(c.pk, 0) for k in indicators.INTEGRITY_KINDS}
