@@ -271,36 +271,6 @@ def _participation_by(rows: list[Snapshot]) -> list[tuple[str, int]]:
     return [(_(PARTICIPATION_LABELS[k]), sums.get(k, 0)) for k in PARTICIPATION_LABELS]
 
 
-def _min_sample(rows: list[Snapshot]) -> int:
-    ws = [s.weight_set for s in rows]
-    return max((w.min_sample for w in ws), default=30)
-
-
-def _community_ranking(rows: list[Snapshot], ws: WeightSet | None) -> list[Row]:
-    figs: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    latest: dict[int, Snapshot] = {}
-    for s in rows:
-        figs[s.community_id].append(s.figures)
-        if s.community_id not in latest or s.month > latest[s.community_id].month:
-            latest[s.community_id] = s
-    names = dict(OrgUnit.objects.filter(pk__in=list(figs)).values_list("pk", "name"))
-    scored = [(cid, _score_of(f, latest[cid].weight_set)) for cid, f in figs.items()]
-    ranked = scoring.rank(scored, _min_sample(rows))
-    return [
-        Row(
-            r.key,
-            names.get(r.key, "?"),
-            "community",
-            r.score,
-            _weights_label([latest[r.key].weight_set]),
-            r.rank,
-            r.flag,
-            r.reason,
-        )
-        for r in ranked
-    ]
-
-
 def _building_figures(rows: list[Snapshot]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0, 0])
     for s in rows:
@@ -404,24 +374,23 @@ def building_board_for(*, viewer: Any, building: Building, period: Period) -> di
 
 def public_card_for(*, community: OrgUnit, period: Period) -> dict[str, Any] | None:
     """What anyone may see of a community's result (考核结果向全体居民公开): the score,
-    the indicator rates and the rank within its street. No names, no free text."""
-    snaps = list(
-        Snapshot.objects.filter(
-            current=True,
-            street_id=community.parent_id,
-            month__gte=period.start,
-            month__lt=period.end,
-        ).select_related("weight_set")
+    the indicator rates and the rank within its street. No names, no free text.
+    Ranked as on the street's board (the same pooled figures and rule)."""
+    snaps = Snapshot.objects.filter(
+        current=True, street_id=community.parent_id, month__gte=period.start, month__lt=period.end
     )
-    mine = [s for s in snaps if s.community_id == community.pk]
-    if not mine:
+    pool = _pooled_by(snaps, "community_id")
+    if community.pk not in pool:
         return None
-    ws = max(mine, key=lambda s: s.month).weight_set
-    score = _score_of([s.figures for s in mine], ws)
-    ranking = _community_ranking(snaps, ws)
-    me = next((r for r in ranking if r.pk == community.pk), None)
+    wsets = {
+        w.pk: w for w in WeightSet.objects.filter(pk__in={ws for _f, _n, ws in pool.values() if ws})
+    }
+    ws = wsets.get(pool[community.pk][2] or 0)
+    names = {pk: ("", "community") for pk in pool}
+    ranking = _rows_from(pool, names, wsets, ws.min_sample if ws else 30)
+    me = next(r for r in ranking if r.pk == community.pk)
     ranked_n = sum(1 for r in ranking if r.rank is not None)
-    return {"score": score, "row": me, "ranked_n": ranked_n, "weights": ws}
+    return {"score": me.score, "row": me, "ranked_n": ranked_n, "weights": ws}
 
 
 @dataclass
