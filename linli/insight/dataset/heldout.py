@@ -12,8 +12,9 @@ accuracy); the strict figure is reported too.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
+
+from linli.insight.dataset import splits
 
 HELDOUT: dict[str, list[str]] = {
     "env-garbage": [
@@ -397,19 +398,9 @@ ALSO: dict[str, str] = {
     "隔壁装修从早上七点敲到晚上八点，周末也不休息": "ho-renovation",
 }
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-
 
 def write() -> Path:
-    path = DATA / "heldout.jsonl"
-    with path.open("w", encoding="utf-8") as fh:
-        for code in sorted(HELDOUT):
-            for text in HELDOUT[code]:
-                row: dict[str, object] = {"text": text, "label": code}
-                if text in ALSO:
-                    row["also"] = [ALSO[text]]
-                fh.write(json.dumps(row, ensure_ascii=False) + "\n")
-    return path
+    return splits.write_jsonl("heldout.jsonl", splits.rows(HELDOUT, ALSO))
 
 
 if __name__ == "__main__":

@@ -13,10 +13,9 @@ requests, dialect, typos and pinyin typed by hand, very short ones. Same writer 
 
 from __future__ import annotations
 
-import json
-import random
-from pathlib import Path
 from typing import Any
+
+from linli.insight.dataset import splits
 
 HELDOUT2: dict[str, list[str]] = {
     "env-garbage": [
@@ -293,33 +292,18 @@ ALSO: dict[str, str] = {
     "有人在楼道里砌墙，把公共的地方圈进自己家": "env-clutter",
 }
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-
 
 def rows() -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for code in sorted(HELDOUT2):
-        for text in HELDOUT2[code]:
-            row: dict[str, Any] = {"text": text, "label": code}
-            if text in ALSO:
-                row["also"] = [ALSO[text]]
-            out.append(row)
-    return out
+    return splits.rows(HELDOUT2, ALSO)
 
 
 def pairs() -> list[dict[str, Any]]:
-    """Duplicate pairs from these texts, the recipe of ``pairs.py`` with a seed of its
-    own: 100 positives, 100 hard negatives, 20 place/time negatives."""
-    from linli.insight.dataset.pairs import _pairs
-
-    return _pairs(HELDOUT2, random.Random(20261201), 100, 100)
+    return splits.pairs(HELDOUT2, 20261201)
 
 
 def write() -> None:
-    for name, data in (("heldout2.jsonl", rows()), ("pairs2.jsonl", pairs())):
-        with (DATA / name).open("w", encoding="utf-8") as fh:
-            for r in data:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    splits.write_jsonl("heldout2.jsonl", rows())
+    splits.write_jsonl("pairs2.jsonl", pairs())
 
 
 if __name__ == "__main__":

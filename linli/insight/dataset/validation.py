@@ -14,10 +14,9 @@ genuinely two-sided texts (counted as correct, as on the held-out split).
 
 from __future__ import annotations
 
-import json
-import random
-from pathlib import Path
 from typing import Any
+
+from linli.insight.dataset import splits
 
 VALIDATION: dict[str, list[str]] = {
     "env-garbage": [
@@ -346,34 +345,18 @@ ALSO: dict[str, str] = {
     "遛狗的人牵着狗进电梯，狗在电梯里尿了": "ho-service",
 }
 
-DATA = Path(__file__).resolve().parent.parent / "data"
-
 
 def rows() -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for code in sorted(VALIDATION):
-        for text in VALIDATION[code]:
-            row: dict[str, Any] = {"text": text, "label": code}
-            if text in ALSO:
-                row["also"] = [ALSO[text]]
-            out.append(row)
-    return out
+    return splits.rows(VALIDATION, ALSO)
 
 
 def pairs() -> list[dict[str, Any]]:
-    """Duplicate pairs from the validation texts, the recipe of ``pairs.py`` with a
-    seed of its own (``pairs.jsonl`` is not touched): 100 positives, 100 hard
-    negatives, 20 place/time negatives."""
-    from linli.insight.dataset.pairs import _pairs
-
-    return _pairs(VALIDATION, random.Random(20261130), 100, 100)
+    return splits.pairs(VALIDATION, 20261130)
 
 
 def write() -> None:
-    for name, data in (("validation.jsonl", rows()), ("pairs_val.jsonl", pairs())):
-        with (DATA / name).open("w", encoding="utf-8") as fh:
-            for r in data:
-                fh.write(json.dumps(r, ensure_ascii=False) + "\n")
+    splits.write_jsonl("validation.jsonl", rows())
+    splits.write_jsonl("pairs_val.jsonl", pairs())
 
 
 if __name__ == "__main__":
