@@ -53,7 +53,7 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 
-STORED = ("train", "heldout", "validation", "heldout2")
+STORED = ("train", "heldout", "validation", "heldout2", "heldout3")
 
 
 def _load_one(name: str) -> dict[str, np.ndarray]:

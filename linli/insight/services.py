@@ -138,12 +138,13 @@ def retrain_community(
     min_corrections: int = MIN_CORRECTIONS,
     current: Model | None = None,
 ) -> RetrainResult:
-    """Retrain ``community``'s model from the starter data plus its corrections when
-    there are at least ``min_corrections``, and adopt it only if it is more accurate
-    than the model in use on data neither was trained on (the bundled choice sets —
-    validation and first held-out split — + a fifth of the corrections; the second
-    held-out split stays for measuring only).
-    ``base``/``heldout`` replace the bundled sets (tests)."""
+    """Retrain ``community``'s model from the starter model's data plus its corrections
+    when there are at least ``min_corrections``, and adopt it only if it is more
+    accurate than the model in use on corrections neither was trained on (a fifth of
+    them, split by a hash of the request id). The bundled hand-written splits are
+    training data of both models now, so they cannot judge; the third held-out split
+    stays for measuring only. ``base``/``heldout`` replace the starter's data and add
+    judged rows (tests)."""
     rows = list(
         Correction.objects.filter(community=community)
         .select_related("category")
@@ -151,13 +152,15 @@ def retrain_community(
     )
     if len(rows) < min_corrections:
         return RetrainResult(community.pk, len(rows), False, False, note="not enough")
-    base = list(base) if base is not None else classifier.load_rows(classifier.DATA / "train.jsonl")
-    held = list(heldout) if heldout is not None else classifier.choice_rows()
+    if base is not None:
+        base_rows, base_weights = list(base), [1.0] * len(base)
+    else:
+        base_rows, base_weights = classifier.training_rows()
     train_rows, held_rows = _split(rows)
-    texts = [r["text"] for r in base] + [c.text for c in train_rows]
-    labels = [r["label"] for r in base] + [c.category.code for c in train_rows]
-    weights = [1.0] * len(base) + [CORRECTION_WEIGHT] * len(train_rows)
-    judge = held + [{"text": c.text, "label": c.category.code} for c in held_rows]
+    texts = [r["text"] for r in base_rows] + [c.text for c in train_rows]
+    labels = [r["label"] for r in base_rows] + [c.category.code for c in train_rows]
+    weights = base_weights + [CORRECTION_WEIGHT] * len(train_rows)
+    judge = list(heldout or []) + [{"text": c.text, "label": c.category.code} for c in held_rows]
     current = current if current is not None else model_for(community.pk)
     # calibration as in the model in use (the starter's, if that one predates it)
     ref = current if current.temperature is not None else classifier.starter()

@@ -32,7 +32,7 @@ def pairs(texts: Mapping[str, Sequence[str]], seed: int) -> list[dict[str, Any]]
     own seed: 100 positives, 100 hard negatives, 20 place/time negatives."""
     from linli.insight.dataset.pairs import _pairs
 
-    return _pairs(dict(texts), random.Random(seed), 100, 100)
+    return _pairs({k: list(v) for k, v in texts.items()}, random.Random(seed), 100, 100)
 
 
 def write_jsonl(name: str, data: Iterable[Mapping[str, Any]]) -> Path:
