@@ -52,6 +52,8 @@ class TriageOut(Schema):
 class CorrectionIn(Schema):
     category: str
     channel: str = "api"
+    # With a reason the request is moved to that category too (改类), in one transaction.
+    reason: str = ""
 
 
 class CorrectionOut(Schema):
@@ -108,10 +110,15 @@ def suggestion(request: HttpRequest, pk: int) -> dict[str, Any]:
 @router.post("/requests/{int:pk}/correction", response={201: CorrectionOut})
 def correction(request: HttpRequest, pk: int, data: CorrectionIn) -> Status:
     """Record the right leaf for a request's text (staff who manage it). Repeating it
-    with the same category leaves the same state (one correction per request)."""
+    with the same category leaves the same state (one correction per request). With a
+    ``reason`` the request is re-categorised as well (改类)."""
     req = request_get_for(viewer=request.user, pk=pk)
     row = services.correction_record(
-        actor=request.user, request=req, category_code=data.category, channel=data.channel[:20]
+        actor=request.user,
+        request=req,
+        category_code=data.category,
+        channel=data.channel[:20],
+        recategorise_reason=data.reason[:600],
     )
     return Status(
         201, {"request_id": req.pk, "suggested": row.suggested_code, "category": data.category}

@@ -16,6 +16,7 @@ from linli.requests import catalog
 from linli.requests.models import OPEN_STATUSES, Category, ServiceRequest
 from linli.requests.permissions import can_manage, can_view_staff
 from linli.requests.similarity import degree_box, haversine_m
+from linli.requests.states import flags
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ class Triage:
     agrees: bool  # the request's category is the suggestion
     correction: Correction | None
     can_correct: bool
+    can_recategorise: bool  # the correction form may also move the request (改类)
     leaves: list[Category]
     similar: list[SimilarRequest]
     community_model: CommunityModel | None
@@ -116,6 +118,7 @@ def triage_for(*, viewer: Any, req: ServiceRequest) -> Triage:
         agrees=top is not None and top.code == req.category.code,
         correction=Correction.objects.filter(request=req).select_related("category").first(),
         can_correct=bool(can_manage(viewer, req)),
+        can_recategorise=bool(flags(viewer, req)["can_recategorise"]),
         leaves=leaves,
         similar=similar_open_requests(req),
         community_model=CommunityModel.objects.filter(community_id=req.community_id, is_active=True)

@@ -62,10 +62,19 @@ def classify_for_user(*, actor: Actor, text: str, community_id: int | None) -> P
 
 
 def correction_record(
-    *, actor: Actor, request: ServiceRequest, category_code: str, channel: str = "web"
+    *,
+    actor: Actor,
+    request: ServiceRequest,
+    category_code: str,
+    channel: str = "web",
+    recategorise_reason: str = "",
 ) -> Correction:
     """Staff state the right leaf for a request's text (the suggestion was wrong, or
-    right: a confirmation is a label too). One per request; a new one replaces it."""
+    right: a confirmation is a label too). One per request; a new one replaces it.
+
+    With ``recategorise_reason`` the request itself is moved to that leaf as well (the
+    requests app's 改类: its own rules, audit and timeline entry; deadlines stay), in
+    the same transaction: either both happen or neither."""
     if actor is None or actor.pk is None or not can_manage(actor, request):
         raise PermissionDenied(_("只有负责该诉求的网格员、社区工作者可以更正类别。"))
     cat = catalog.active_by_code(category_code or "")
@@ -96,6 +105,17 @@ def correction_record(
             "replaced": not created,
             "channel": channel,
         }
+        if recategorise_reason.strip():
+            if cat.pk == req.category_id:
+                raise ValidationFailed(
+                    _("诉求已经是这个类别，不需要改类；清空改类理由即可只记录类别。"),
+                    field="reason",
+                )
+            from linli.requests.services import request_recategorise
+
+            request_recategorise(
+                actor=actor, request=req, category_code=cat.code, reason=recategorise_reason
+            )
     return row
 
 
@@ -113,11 +133,43 @@ class RetrainResult:
     note: str = ""
 
 
-def _split(rows: Sequence[Correction]) -> tuple[list[Correction], list[Correction]]:
-    """Deterministic 80/20 split of the corrections by a hash of the request id: the
-    20 % join the bundled choice sets to judge the new model."""
-    train: list[Correction] = []
-    held: list[Correction] = []
+@dataclass(frozen=True)
+class Label:
+    """A request's text with the leaf staff said it belongs to."""
+
+    request_id: int
+    text: str
+    code: str
+
+
+def labels_for(community: OrgUnit) -> list[Label]:
+    """The community's labelled requests: every recorded correction, and every request
+    moved to another leaf by 改类 without one (its category now is the staff's word;
+    改类 lives in the requests app and knows nothing of learning)."""
+    from linli.requests.models import EventKind
+
+    out = [
+        Label(c.request_id, c.text, c.category.code)
+        for c in Correction.objects.filter(community=community)
+        .select_related("category")
+        .order_by("request_id")
+    ]
+    done = {lab.request_id for lab in out}
+    moved = (
+        ServiceRequest.objects.filter(community=community, events__kind=EventKind.RECATEGORISED)
+        .select_related("category")
+        .distinct()
+        .order_by("pk")
+    )
+    out += [Label(r.pk, r.description, r.category.code) for r in moved if r.pk not in done]
+    return sorted(out, key=lambda lab: lab.request_id)
+
+
+def _split(rows: Sequence[Label]) -> tuple[list[Label], list[Label]]:
+    """Deterministic 80/20 split of the labels by a hash of the request id: the 20 %
+    judge the new model against the one in use."""
+    train: list[Label] = []
+    held: list[Label] = []
     for r in rows:
         h = int(hashlib.sha256(str(r.request_id).encode()).hexdigest()[:8], 16)
         (held if h % 5 == 0 else train).append(r)
@@ -145,11 +197,7 @@ def retrain_community(
     training data of both models now, so they cannot judge; the third held-out split
     stays for measuring only. ``base``/``heldout`` replace the starter's data and add
     judged rows (tests)."""
-    rows = list(
-        Correction.objects.filter(community=community)
-        .select_related("category")
-        .order_by("request_id")
-    )
+    rows = labels_for(community)
     if len(rows) < min_corrections:
         return RetrainResult(community.pk, len(rows), False, False, note="not enough")
     if base is not None:
@@ -158,9 +206,9 @@ def retrain_community(
         base_rows, base_weights = classifier.training_rows()
     train_rows, held_rows = _split(rows)
     texts = [r["text"] for r in base_rows] + [c.text for c in train_rows]
-    labels = [r["label"] for r in base_rows] + [c.category.code for c in train_rows]
+    labels = [r["label"] for r in base_rows] + [c.code for c in train_rows]
     weights = base_weights + [CORRECTION_WEIGHT] * len(train_rows)
-    judge = list(heldout or []) + [{"text": c.text, "label": c.category.code} for c in held_rows]
+    judge = list(heldout or []) + [{"text": c.text, "label": c.code} for c in held_rows]
     current = current if current is not None else model_for(community.pk)
     # calibration as in the model in use (the starter's, if that one predates it)
     ref = current if current.temperature is not None else classifier.starter()
@@ -200,12 +248,15 @@ def retrain_community(
 
 
 def retrain_all(*, min_corrections: int = MIN_CORRECTIONS) -> list[RetrainResult]:
-    ids = (
-        Correction.objects.values_list("community_id", flat=True)
-        .order_by("community_id")
+    from linli.requests.models import EventKind, RequestEvent
+
+    ids = set(Correction.objects.values_list("community_id", flat=True).distinct())
+    ids |= set(
+        RequestEvent.objects.filter(kind=EventKind.RECATEGORISED)
+        .values_list("community_id", flat=True)
         .distinct()
     )
     out = []
-    for community in OrgUnit.objects.filter(pk__in=list(ids)).order_by("pk"):
+    for community in OrgUnit.objects.filter(pk__in=sorted(ids)).order_by("pk"):
         out.append(retrain_community(community=community, min_corrections=min_corrections))
     return out

@@ -44,9 +44,14 @@ def suggest(request: HttpRequest) -> HttpResponse:
 def correct(request: HttpRequest, pk: int) -> HttpResponse:
     req = request_get_for(viewer=request.user, pk=pk)
     code = request.POST.get("category", "")
+    reason = request.POST.get("reason", "")[:600]
     run_service(
         request,
-        lambda: services.correction_record(actor=request.user, request=req, category_code=code),
-        _("已记录正确类别，将用于改进本社区的分类建议。"),
+        lambda: services.correction_record(
+            actor=request.user, request=req, category_code=code, recategorise_reason=reason
+        ),
+        _("已记录正确类别并改类。")
+        if reason.strip()
+        else _("已记录正确类别，将用于改进本社区的分类建议。"),
     )
     return redirect("requests:staff_detail", pk=pk)

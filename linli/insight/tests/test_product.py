@@ -104,6 +104,40 @@ def test_triage_panel_and_corrections(client: Any, world: Any, submit: Any, cats
     assert r.status_code == 404
 
 
+def test_correction_can_also_recategorise(client: Any, world: Any, submit: Any, cats: Any) -> None:
+    """With a reason the correction also moves the request (改类); both or neither."""
+    from linli.requests.models import EventKind
+
+    req = submit("env-ads", "1幢楼道灯坏了好几天，晚上黑漆漆的，老人下楼不方便")
+    client.force_login(world.user("worker"))
+    body = client.get(f"/requests/desk/{req.pk}/").content.decode()
+    assert "同时改类的理由" in body
+    url = f"/insight/requests/{req.pk}/correct/"
+    # Already in that leaf: refused with a message, nothing stored (not even the label).
+    r = client.post(url, {"category": "env-ads", "reason": "看错了"}, follow=True)
+    assert "不需要改类" in r.content.decode()
+    assert not Correction.objects.filter(request=req).exists()
+    # A reason too short for 改类: the correction is rolled back with it.
+    client.post(url, {"category": "fac-light", "reason": "x"})
+    assert not Correction.objects.filter(request=req).exists()
+    req.refresh_from_db()
+    assert req.category.code == "env-ads"
+    # A good one: label stored, request moved, timeline and both audits written.
+    r = client.post(url, {"category": "fac-light", "reason": "描述的是楼道灯"}, follow=True)
+    assert "已记录正确类别并改类" in r.content.decode()
+    req.refresh_from_db()
+    assert req.category.code == "fac-light"
+    assert Correction.objects.get(request=req).category.code == "fac-light"
+    assert req.events.filter(kind=EventKind.RECATEGORISED).count() == 1
+    assert AuditEvent.objects.filter(action="requests.recategorise").count() == 1
+    assert AuditEvent.objects.filter(action="insight.correct").count() == 1
+    # Without a reason only the label changes.
+    client.post(url, {"category": "env-clutter", "reason": "  "})
+    req.refresh_from_db()
+    assert req.category.code == "fac-light"
+    assert Correction.objects.get(request=req).category.code == "env-clutter"
+
+
 def test_api(client: Any, world: Any, submit: Any, cats: Any) -> None:
     req = submit("env-ads", "单元门口的桶满了三天没人收，臭得不行")
     client.force_login(world.user("resident"))
@@ -119,6 +153,15 @@ def test_api(client: Any, world: Any, submit: Any, cats: Any) -> None:
     assert r.status_code == 201 and r.json()["suggested"] == "env-garbage"
     r = _post(client, f"/api/v1/insight/requests/{req.pk}/correction", {"category": "env"})
     assert r.status_code == 400
+    # with a reason the request is re-categorised too (改类)
+    r = _post(
+        client,
+        f"/api/v1/insight/requests/{req.pk}/correction",
+        {"category": "env-garbage", "reason": "描述的是垃圾清运"},
+    )
+    assert r.status_code == 201
+    req.refresh_from_db()
+    assert req.category.code == "env-garbage"
     assert (
         client.get("/api/v1/openapi.json").json()["paths"].get("/api/v1/insight/classify")
         is not None

@@ -99,3 +99,42 @@ def test_adopted_when_better(world: Any, cats: Any, weak: classifier.Model) -> N
     assert AuditEvent.objects.filter(action="insight.adopt_model").count() == 1
     # Other communities keep the starter model.
     assert model_for(world.other_community.pk) is classifier.starter()
+
+
+def test_recategorised_requests_are_labels(world: Any, cats: Any) -> None:
+    """A request moved by 改类 is a label for learning even without a correction; a
+    correction, where there is one, is the label."""
+    from linli.insight.services import labels_for
+    from linli.requests.services import request_recategorise
+
+    rows = subset(1, offset=20)[:3]
+    reqs = ServiceRequest.objects.bulk_create(
+        [
+            ServiceRequest(
+                community=world.community,
+                category=cats["env-ads"],
+                description=r["text"],
+                channel=Channel.APP,
+            )
+            for r in rows
+        ]
+    )
+    for q, r in zip(reqs, rows, strict=True):
+        if r["label"] != "env-ads":
+            request_recategorise(
+                actor=world.user("worker"), request=q, category_code=r["label"], reason="看描述"
+            )
+    moved = [q for q, r in zip(reqs, rows, strict=True) if r["label"] != "env-ads"]
+    Correction.objects.create(
+        community=world.community,
+        request=moved[0],
+        text=moved[0].description,
+        suggested_code="",
+        category=cats["li-aid"],
+        corrected_by=world.user("worker"),
+    )
+    got = {lab.request_id: lab.code for lab in labels_for(world.community)}
+    want = {q.pk: r["label"] for q, r in zip(reqs, rows, strict=True) if r["label"] != "env-ads"}
+    want[moved[0].pk] = "li-aid"
+    assert got == want
+    assert labels_for(world.other_community) == []

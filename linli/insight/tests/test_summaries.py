@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from linli.insight.summaries import stance, summarize_discussion, summarize_text
@@ -18,6 +20,19 @@ def test_long_description_keeps_the_point() -> None:
     assert len(out) <= 60 and "电梯" in out
     assert summarize_text("楼道灯坏了") == "楼道灯坏了"
     assert summarize_text("") == ""
+
+
+@pytest.mark.django_db
+def test_staff_queue_shows_the_summary(client: Any, world: Any, submit: Any, cats: Any) -> None:
+    """The staff list shows the sentences that carry a long description's problem, not
+    its opening chatter."""
+    chatter = "你好，我是3号楼的老住户了，在这里住了二十年，一直觉得小区挺好的。"
+    point = "结果电梯又坏了，我们在里面关了二十分钟才出来，按警铃也没人应。"
+    submit("fac-elevator", chatter + "今天早上送孩子上学，心情本来不错。" + point)
+    client.force_login(world.user("worker"))
+    body = client.get("/requests/desk/").content.decode()
+    assert "电梯又坏了" in body
+    assert chatter[:20] not in body
 
 
 def test_stance() -> None:
