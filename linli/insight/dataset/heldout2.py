@@ -13,8 +13,6 @@ requests, dialect, typos and pinyin typed by hand, very short ones. Same writer 
 
 from __future__ import annotations
 
-from typing import Any
-
 from linli.insight.dataset import splits
 
 HELDOUT2: dict[str, list[str]] = {
@@ -293,17 +291,8 @@ ALSO: dict[str, str] = {
 }
 
 
-def rows() -> list[dict[str, Any]]:
-    return splits.rows(HELDOUT2, ALSO)
-
-
-def pairs() -> list[dict[str, Any]]:
-    return splits.pairs(HELDOUT2, 20261201)
-
-
 def write() -> None:
-    splits.write_jsonl("heldout2.jsonl", rows())
-    splits.write_jsonl("pairs2.jsonl", pairs())
+    splits.write_split("heldout2", HELDOUT2, ALSO, pairs_name="pairs2.jsonl", seed=20261201)
 
 
 if __name__ == "__main__":

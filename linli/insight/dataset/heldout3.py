@@ -8,8 +8,6 @@ Measured once, with the final model; never used for a choice."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from linli.insight.dataset import splits
 
 HELDOUT3: dict[str, list[str]] = {
@@ -564,17 +562,8 @@ ALSO: dict[str, str] = {
 }
 
 
-def rows() -> list[dict[str, Any]]:
-    return splits.rows(HELDOUT3, ALSO)
-
-
-def pairs() -> list[dict[str, Any]]:
-    return splits.pairs(HELDOUT3, 20261202)
-
-
 def write() -> None:
-    splits.write_jsonl("heldout3.jsonl", rows())
-    splits.write_jsonl("pairs3.jsonl", pairs())
+    splits.write_split("heldout3", HELDOUT3, ALSO, pairs_name="pairs3.jsonl", seed=20261202)
 
 
 if __name__ == "__main__":

@@ -41,3 +41,16 @@ def write_jsonl(name: str, data: Iterable[Mapping[str, Any]]) -> Path:
         for r in data:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     return path
+
+
+def write_split(
+    name: str,
+    texts: Mapping[str, Sequence[str]],
+    also: Mapping[str, str],
+    *,
+    pairs_name: str,
+    seed: int,
+) -> None:
+    """Write a split's labelled rows (``<name>.jsonl``) and its duplicate pairs."""
+    write_jsonl(f"{name}.jsonl", rows(texts, also))
+    write_jsonl(pairs_name, pairs(texts, seed))

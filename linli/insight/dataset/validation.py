@@ -14,8 +14,6 @@ genuinely two-sided texts (counted as correct, as on the held-out split).
 
 from __future__ import annotations
 
-from typing import Any
-
 from linli.insight.dataset import splits
 
 VALIDATION: dict[str, list[str]] = {
@@ -346,17 +344,8 @@ ALSO: dict[str, str] = {
 }
 
 
-def rows() -> list[dict[str, Any]]:
-    return splits.rows(VALIDATION, ALSO)
-
-
-def pairs() -> list[dict[str, Any]]:
-    return splits.pairs(VALIDATION, 20261130)
-
-
 def write() -> None:
-    splits.write_jsonl("validation.jsonl", rows())
-    splits.write_jsonl("pairs_val.jsonl", pairs())
+    splits.write_split("validation", VALIDATION, ALSO, pairs_name="pairs_val.jsonl", seed=20261130)
 
 
 if __name__ == "__main__":
