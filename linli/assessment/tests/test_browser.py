@@ -30,18 +30,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def allow_flush(transactional_db: Any) -> Any:
-    """live_server tests end with a flush, which SQLite's append-only audit trigger would
-    refuse: lift it here; conftest's teardown hook puts it back after the flush."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-
-
 def _tab(browser: Any, live_server: Any, user: Any, width: int) -> Any:
     client = Client()
     client.force_login(user)
@@ -60,7 +48,7 @@ def _tab(browser: Any, live_server: Any, user: Any, width: int) -> Any:
 
 @pytest.mark.parametrize("width", [1280, 360])
 def test_drill_down_street_to_building(
-    chromium: Any, live_server: Any, allow_flush: Any, world: Any, march: Any, width: int
+    chromium: Any, live_server: Any, world: Any, march: Any, width: int
 ) -> None:
     services.snapshot_month(month=MARCH, now=datetime(2026, 4, 10, tzinfo=SH), notify=False)
     SHOTS.mkdir(parents=True, exist_ok=True)

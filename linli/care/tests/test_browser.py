@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from linli.care import services
 from linli.care.models import Alert
@@ -21,24 +20,6 @@ from linli.care.models import Alert
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 SHOTS = Path("/tmp/shots/care")  # noqa: S108 - screenshots for a person to look at
-APPEND_ONLY = [("core_auditevent", "core", "0002_audit_append_only")]
-
-
-@pytest.fixture
-def allow_flush(live_server: Any) -> Iterator[None]:
-    yield
-    if connection.vendor != "sqlite":
-        return
-    from importlib import import_module
-
-    with connection.cursor() as cur:
-        for table, app, migration in APPEND_ONLY:
-            module = import_module(f"linli.{app}.migrations.{migration}")
-            for sql in module.SQLITE_DOWN:
-                cur.execute(sql)
-            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table name
-            for sql in module.SQLITE_UP:
-                cur.execute(sql)
 
 
 @pytest.fixture
@@ -64,7 +45,7 @@ def _shot(page: Any, name: str) -> None:
 
 
 def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
-    care: Any, live_server: Any, allow_flush: None, page: Any
+    care: Any, live_server: Any, page: Any
 ) -> None:
     # The SOS button presses: a signed request to the live endpoint.
     body = json.dumps(
@@ -116,7 +97,7 @@ def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
 
 
 def test_staff_pages_wide_and_resident_away_in_elderly_mode(
-    care: Any, live_server: Any, allow_flush: None, chromium: Any
+    care: Any, live_server: Any, chromium: Any
 ) -> None:
     from linli.care.rules import Point, Verdict
     from linli.core import ratelimit

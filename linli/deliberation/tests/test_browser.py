@@ -35,36 +35,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def restore_audit_trigger(django_db_blocker):
-    """Set up before the test database fixtures, torn down after their flush: puts the
-    audit append-only trigger back for the tests that follow."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        from importlib import import_module
-
-        up = import_module("linli.core.migrations.0002_audit_append_only").SQLITE_UP
-        with django_db_blocker.unblock(), connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-            cur.execute(up[1])
-
-
-@pytest.fixture
-def allow_flush(transactional_db):
-    """live_server tests end with a flush (DELETE on SQLite, TRUNCATE on PostgreSQL);
-    SQLite's append-only trigger would refuse it, so it is lifted for the flush only."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-            cur.execute("DELETE FROM core_auditevent")
-
-
-@pytest.fixture
-def page(restore_audit_trigger, live_server, allow_flush, chromium):
+def page(live_server, chromium):
     context = chromium.new_context(viewport={"width": 360, "height": 800}, locale="zh-CN")
     yield context
     context.close()

@@ -21,20 +21,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def allow_flush(transactional_db: Any) -> Any:
-    """live_server tests end with a flush, which SQLite's append-only audit trigger
-    would refuse: lift it here; conftest's teardown hook puts it back after the flush."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-
-
 def test_suggestion_appears_while_typing(
-    live_server: Any, allow_flush: Any, chromium: Any, world: Any, cats: Any, settings: Any,
+    live_server: Any, chromium: Any, world: Any, cats: Any, settings: Any,
     tmp_path: Path,
 ) -> None:  # fmt: skip
     out = Path(os.environ.get("LINLI_SHOTS_DIR") or tmp_path)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 SHOTS = Path(tempfile.gettempdir()) / "shots" / "mediation"
@@ -20,24 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 # SQLite flushes with DELETE, which the audit chain's append-only triggers refuse: empty
 # that table with the triggers briefly dropped, then put them back.
-APPEND_ONLY = [("core_auditevent", "core", "0002_audit_append_only")]
-
-
-@pytest.fixture
-def allow_flush(live_server: Any) -> Iterator[None]:
-    yield
-    if connection.vendor != "sqlite":
-        return
-    from importlib import import_module
-
-    with connection.cursor() as cur:
-        for table, app, migration in APPEND_ONLY:
-            module = import_module(f"linli.{app}.migrations.{migration}")
-            for sql in module.SQLITE_DOWN:
-                cur.execute(sql)
-            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table name
-            for sql in module.SQLITE_UP:
-                cur.execute(sql)
 
 
 @pytest.fixture
@@ -68,7 +49,7 @@ def shot(page: Any, name: str) -> None:
 
 
 def test_mediator_opens_records_agrees_and_closes(
-    world: Any, live_server: Any, allow_flush: None, page: Any, chromium: Any
+    world: Any, live_server: Any, page: Any, chromium: Any
 ) -> None:
     from django.utils import timezone
 

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -21,27 +20,6 @@ SHOTS = Path("/tmp/shots/mutualaid")  # noqa: S108 - screenshots for review
 # SQLite flushes with DELETE, which the append-only triggers (audit chain, ledger
 # entries) refuse: empty those tables with the triggers briefly dropped (as the
 # volunteers' browser test does).
-APPEND_ONLY = [
-    ("core_auditevent", "core", "0002_audit_append_only"),
-    ("ledger_entry", "ledger", "0002_entries_immutable"),
-]
-
-
-@pytest.fixture
-def allow_flush(live_server: Any) -> Iterator[None]:
-    yield
-    if connection.vendor != "sqlite":
-        return
-    from importlib import import_module
-
-    with connection.cursor() as cur:
-        for table, app, migration in APPEND_ONLY:
-            module = import_module(f"linli.{app}.migrations.{migration}")
-            for sql in module.SQLITE_DOWN:
-                cur.execute(sql)
-            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            for sql in module.SQLITE_UP:
-                cur.execute(sql)
 
 
 @pytest.fixture
@@ -69,9 +47,7 @@ def shot(page: Any, name: str) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360, name
 
 
-def test_post_need_accept_match_settle_in_hours(
-    world: Any, live_server: Any, allow_flush: None, page: Any
-) -> None:
+def test_post_need_accept_match_settle_in_hours(world: Any, live_server: Any, page: Any) -> None:
     from linli.ledger.models import Account
     from linli.mutualaid.models import Match
     from linli.mutualaid.tests import factories as f

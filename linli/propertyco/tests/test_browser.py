@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from linli.propertyco.quarters import Quarter
 from linli.propertyco.tests.conftest import PC, seed_level
@@ -21,27 +20,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 SHOTS = Path(tempfile.gettempdir()) / "shots" / "propertyco"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-APPEND_ONLY = [("core_auditevent", "core", "0002_audit_append_only")]
-
-
-@pytest.fixture
-def allow_flush(live_server: Any) -> Iterator[None]:
-    """SQLite flushes with DELETE, which the audit log's append-only triggers refuse:
-    empty that table with the triggers briefly dropped, then put them back."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    from importlib import import_module
-
-    with connection.cursor() as cur:
-        for table, app, migration in APPEND_ONLY:
-            module = import_module(f"linli.{app}.migrations.{migration}")
-            for sql in module.SQLITE_DOWN:
-                cur.execute(sql)
-            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table name
-            for sql in module.SQLITE_UP:
-                cur.execute(sql)
 
 
 @pytest.fixture
@@ -62,9 +40,7 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"browser-{name}.png"), full_page=True)
 
 
-def test_publish_then_read_on_a_phone(
-    pc: PC, live_server: Any, allow_flush: None, page: Any
-) -> None:
+def test_publish_then_read_on_a_phone(pc: PC, live_server: Any, page: Any) -> None:
     seed_level(pc, Quarter(2026, 2), {"jia": 1, "ding": 5, "bing": 4})
     base = live_server.url
     page.goto(f"{base}/accounts/login/")

@@ -71,26 +71,6 @@ def oncommit(django_capture_on_commit_callbacks: Any) -> Any:
     return django_capture_on_commit_callbacks
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_teardown(item: Any, nextitem: Any) -> Any:
-    """After a browser test's database flush, restore SQLite's append-only audit trigger
-    (lifted by ``allow_flush``) so the tests that follow keep their protection."""
-    yield
-    if item.get_closest_marker("browser") is None:
-        return
-    from importlib import import_module
-
-    from django.db import connection
-    from pytest_django.plugin import blocking_manager_key
-
-    if connection.vendor != "sqlite":
-        return
-    up = import_module("linli.core.migrations.0002_audit_append_only").SQLITE_UP
-    with item.config.stash[blocking_manager_key].unblock(), connection.cursor() as cur:
-        cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-        cur.execute(up[1])
-
-
 @pytest.fixture(autouse=True)
 def _fresh_caches() -> Any:
     """The per-process category and calendar caches are dropped by signals, but a

@@ -25,19 +25,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def allow_flush(transactional_db: Any) -> Any:
-    """live_server tests end with a flush, which SQLite's append-only audit trigger would
-    refuse: lift it here; conftest's teardown hook puts it back after the flush."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-
-
-@pytest.fixture
-def browser(live_server: Any, allow_flush: Any, chromium: Any) -> Any:
+def browser(live_server: Any, chromium: Any) -> Any:
     return chromium
 
 

@@ -26,20 +26,8 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def allow_flush(transactional_db: Any) -> Any:
-    """live_server tests end with a flush, which SQLite's append-only audit trigger would
-    refuse: lift it here; conftest's teardown hook puts it back after the flush."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-
-
 def test_merge_needs_a_choice_and_a_confirmation_on_a_phone_without_js(
-    live_server: Any, allow_flush: Any, chromium: Any, world: Any, submit: Any
+    live_server: Any, chromium: Any, world: Any, submit: Any
 ) -> None:
     now = timezone.now()
     a = submit("fac-light", "1幢三楼楼道灯坏了，晚上很黑", now=now)

@@ -25,18 +25,6 @@ pytestmark = [
 
 
 @pytest.fixture
-def allow_flush(transactional_db: Any) -> Any:
-    """live_server tests end with a flush, which SQLite's append-only audit trigger would
-    refuse: lift it here; conftest's teardown hook puts it back after the flush."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-
-
-@pytest.fixture
 def shots(tmp_path: Path) -> Path:
     """Where screenshots go: LINLI_SHOTS_DIR to look at them, else the test's tmp dir."""
     out = Path(os.environ.get("LINLI_SHOTS_DIR") or tmp_path)
@@ -46,7 +34,6 @@ def shots(tmp_path: Path) -> Path:
 
 def test_report_form_on_a_phone_without_js(
     live_server: Any,
-    allow_flush: Any,
     chromium: Any,
     world: Any,
     cats: Any,

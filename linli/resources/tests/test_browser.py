@@ -5,13 +5,11 @@ day view, picks it up and returns it; then the desk page at 1280 px. Screenshots
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from datetime import time, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from linli.core.calendar import LOCAL_TZ
@@ -20,30 +18,6 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 SHOTS = Path("/tmp/shots/resources")  # noqa: S108 - screenshots to look at, nothing secret
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-APPEND_ONLY = [
-    ("core_auditevent", "core", "0002_audit_append_only"),
-    ("ledger_entry", "ledger", "0002_entries_immutable"),
-]
-
-
-@pytest.fixture
-def allow_flush(live_server: Any) -> Iterator[None]:
-    """SQLite flushes with DELETE, which the append-only triggers refuse: empty those
-    tables with the triggers dropped for a moment, then put them back."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    from importlib import import_module
-
-    with connection.cursor() as cur:
-        for table, app, migration in APPEND_ONLY:
-            module = import_module(f"linli.{app}.migrations.{migration}")
-            for sql in module.SQLITE_DOWN:
-                cur.execute(sql)
-            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            for sql in module.SQLITE_UP:
-                cur.execute(sql)
 
 
 def _context(chromium: Any, width: int) -> Any:
@@ -67,7 +41,7 @@ def no_sideways_scroll(page: Any) -> None:
 
 
 def test_find_ladder_book_pick_up_return_on_a_phone(
-    world: Any, live_server: Any, allow_flush: None, chromium: Any
+    world: Any, live_server: Any, chromium: Any
 ) -> None:
     from linli.resources import services
     from linli.resources.services import ResourceSpec

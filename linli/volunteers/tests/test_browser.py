@@ -9,7 +9,6 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -21,27 +20,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # entries) rightly refuse. Empty those two tables with the triggers briefly dropped, then
 # restore the triggers, so the flush has nothing to delete there and later tests in this
 # database still see the triggers.
-APPEND_ONLY = [
-    ("core_auditevent", "core", "0002_audit_append_only"),
-    ("ledger_entry", "ledger", "0002_entries_immutable"),
-]
-
-
-@pytest.fixture
-def allow_flush(live_server: Any) -> Iterator[None]:
-    yield
-    if connection.vendor != "sqlite":
-        return  # PostgreSQL flushes with TRUNCATE, which row triggers do not see
-    from importlib import import_module
-
-    with connection.cursor() as cur:
-        for table, app, migration in APPEND_ONLY:
-            module = import_module(f"linli.{app}.migrations.{migration}")
-            for sql in module.SQLITE_DOWN:
-                cur.execute(sql)
-            cur.execute(f"DELETE FROM {table}")  # noqa: S608 - fixed table names
-            for sql in module.SQLITE_UP:
-                cur.execute(sql)
 
 
 @pytest.fixture
@@ -61,7 +39,7 @@ def login(page: Any, base: str, username: str) -> None:
 
 
 def test_volunteer_signs_up_checked_in_gets_points_and_redeems(
-    world: Any, live_server: Any, allow_flush: None, page: Any
+    world: Any, live_server: Any, page: Any
 ) -> None:
     from linli.ledger import services as ledger
     from linli.ledger.models import EarnKind, Voucher

@@ -161,18 +161,6 @@ def test_representative_and_roll_matrix(world, state):
 # ------------------------------------------------------------------ in the browser
 
 
-@pytest.fixture
-def allow_flush(transactional_db: Any) -> Any:
-    """live_server tests end with a flush, which SQLite's append-only audit trigger
-    would refuse: lift it here; conftest's teardown hook puts it back."""
-    yield
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cur:
-            cur.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-
-
 def _tab(browser: Any, live_server: Any, user: Any, width: int) -> Any:
     client = _client(user)
     ctx = browser.new_context(viewport={"width": width, "height": 800}, locale="zh-CN")
@@ -190,7 +178,7 @@ def _tab(browser: Any, live_server: Any, user: Any, width: int) -> Any:
 
 @pytest.mark.browser
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs /usr/bin/chromium")
-def test_roll_and_result_fit_a_360px_phone(live_server, allow_flush, chromium, world):
+def test_roll_and_result_fit_a_360px_phone(live_server, chromium, world):
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     ux, _x = multi_owner(world, 3, "100.00")
     _co_owned_unit(world)
