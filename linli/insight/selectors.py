@@ -10,6 +10,7 @@ from django.db.models import Q
 
 from linli.core.errors import NotFound
 from linli.insight import semantic
+from linli.insight.classifier import REASONS
 from linli.insight.models import CommunityModel, Correction, Suggestion
 from linli.insight.services import suggestion_for
 from linli.requests import catalog
@@ -41,6 +42,7 @@ class Triage:
     top: Choice | None
     alternatives: list[Choice]
     agrees: bool  # the request's category is the suggestion
+    why_human: str  # why the suggestion is marked for a human ("" when it is not)
     correction: Correction | None
     can_correct: bool
     can_recategorise: bool  # the correction form may also move the request (改类)
@@ -116,6 +118,7 @@ def triage_for(*, viewer: Any, req: ServiceRequest) -> Triage:
         top=top,
         alternatives=alts,
         agrees=top is not None and top.code == req.category.code,
+        why_human=str(REASONS.get(sug.reason, "")) if sug.needs_human else "",
         correction=Correction.objects.filter(request=req).select_related("category").first(),
         can_correct=bool(can_manage(viewer, req)),
         can_recategorise=bool(flags(viewer, req)["can_recategorise"]),

@@ -22,10 +22,16 @@ def test_demo_seed(client: Any) -> None:
     requests_demo.seed(ctx)
     demo.seed(ctx)
     assert Suggestion.objects.filter(community=ctx.main).count() == demo.SUGGESTED
-    assert Correction.objects.filter(community=ctx.main).count() == demo.CORRECTED
-    assert AuditEvent.objects.filter(action="insight.correct").count() == demo.CORRECTED
+    # the four confirmations and the long report filed under the wrong leaf, moved (改类)
+    assert Correction.objects.filter(community=ctx.main).count() == demo.CORRECTED + 1
+    assert AuditEvent.objects.filter(action="insight.correct").count() == demo.CORRECTED + 1
+    moved = AuditEvent.objects.get(action="requests.recategorise")
+    assert moved.payload["from"] == "ho-service" and moved.payload["to"] == "fac-water"
     assert verify_all().ok
     req = Correction.objects.filter(community=ctx.main).first().request  # type: ignore[union-attr]
     client.force_login(ctx.users["community_worker"])
     body = client.get(f"/requests/desk/{req.pk}/").content.decode()
     assert "智能分类建议" in body and "已记录正确类别" in body
+    # the staff list shows the long report's point, not its opening
+    body = client.get("/requests/desk/").content.decode()
+    assert "在里面关了二十多分钟才出来" in body and "在这里住了快二十年" not in body

@@ -104,6 +104,27 @@ def test_triage_panel_and_corrections(client: Any, world: Any, submit: Any, cats
     assert r.status_code == 404
 
 
+def test_triage_says_why_a_human_should_decide(world: Any, submit: Any, cats: Any) -> None:
+    from django.test import Client
+
+    req = submit(
+        "fac-elevator", "电梯坏了三天了，老人下不了楼。另外楼下那条狗每天半夜叫个不停，吵得睡不着"
+    )
+    client = Client()
+    client.force_login(world.user("worker"))
+    body = client.get(f"/requests/desk/{req.pk}/").content.decode()
+    from linli.insight.classifier import REASONS
+
+    sug = Suggestion.objects.get(request=req)
+    assert sug.needs_human and sug.reason in {"mixed", "low_confidence"}
+    assert "需人工判断" in body and str(REASONS[sug.reason]) in body
+    # a confident suggestion carries no such line
+    ok = submit("fac-elevator", LIFT)
+    body = client.get(f"/requests/desk/{ok.pk}/").content.decode()
+    assert not Suggestion.objects.get(request=ok).needs_human
+    assert not any(str(m) in body for m in REASONS.values() if m)
+
+
 def test_correction_can_also_recategorise(client: Any, world: Any, submit: Any, cats: Any) -> None:
     """With a reason the correction also moves the request (改类); both or neither."""
     from linli.requests.models import EventKind
