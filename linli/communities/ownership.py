@@ -30,7 +30,7 @@ from linli.communities.models import (
 from linli.communities.permissions import manages_community
 from linli.core import idempotency, ratelimit
 from linli.core.errors import NotFound, ValidationFailed
-from linli.core.writes import governed_write, insert_or_skip, lock_row
+from linli.core.writes import governed_write, lock_row
 
 Owner = Resident | OutsideOwner | Organisation
 ONE = Decimal("1")
@@ -274,14 +274,9 @@ def outside_owner_get_or_create(
             phone=phone,
             idempotency_key=key,
         )
-        if not insert_or_skip(owner):
-            w.record = False
-            return idempotency.original(
-                OutsideOwner.objects.all(),
-                community_id=community.pk,
-                key=key,
-                owned=lambda row: row.name == name,
-            )
+        prior = idempotency.replayed(w, owner, key=key, owned=lambda row: row.name == name)
+        if prior is not None:
+            return prior
         w.target = owner
     return owner
 

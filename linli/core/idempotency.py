@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from django.db import models
@@ -25,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from linli.core.errors import Conflict, ValidationFailed
+from linli.core.writes import Write, insert_or_skip
 
 HEADER = "Idempotency-Key"
 FIELD = "idempotency_key"
@@ -76,3 +78,23 @@ def original[M: models.Model](
     if row is None or not owned(row):
         raise Conflict(_("该请求编号已被使用，请刷新页面后重试。"), code="idempotency_conflict")
     return row
+
+
+def replayed[M: models.Model](
+    w: Write,
+    obj: M,
+    *,
+    key: str,
+    owned: Callable[[M], bool],
+    queryset: models.QuerySet[M] | None = None,
+) -> M | None:
+    """Insert ``obj`` with ``insert_or_skip``; None when it went in. When its key was
+    already taken (a replay, or a concurrent twin that committed first) the governed
+    write ``w`` records nothing — the first request was audited — and the original row
+    of ``obj``'s community comes back (``original``: a key held by someone else is a
+    conflict). ``queryset`` (default: all of the model) can add ``select_related``."""
+    if insert_or_skip(obj):
+        return None
+    w.record = False
+    qs = queryset if queryset is not None else type(obj)._default_manager.all()
+    return original(qs, community_id=obj.community_id, key=key, owned=owned)  # type: ignore[attr-defined]

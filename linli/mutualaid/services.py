@@ -201,14 +201,11 @@ def need_post(
             channel=channel,
             idempotency_key=key,
         )
-        if not insert_or_skip(need):
-            w.record = False
-            return idempotency.original(
-                Need.objects.all(),
-                community_id=resident.community_id,
-                key=key,
-                owned=lambda n: n.posted_by_id == _uid(actor),
-            )
+        prior = idempotency.replayed(
+            w, need, key=key, owned=lambda n: n.posted_by_id == _uid(actor)
+        )
+        if prior is not None:
+            return prior
         w.target = need
         w.payload.update(category=category, channel=channel, settle_in=settle_in)
     return need
@@ -259,14 +256,11 @@ def offer_post(
             channel=channel,
             idempotency_key=key,
         )
-        if not insert_or_skip(offer):
-            w.record = False
-            return idempotency.original(
-                Offer.objects.all(),
-                community_id=resident.community_id,
-                key=key,
-                owned=lambda o: o.posted_by_id == _uid(actor),
-            )
+        prior = idempotency.replayed(
+            w, offer, key=key, owned=lambda o: o.posted_by_id == _uid(actor)
+        )
+        if prior is not None:
+            return prior
         w.target = offer
         w.payload.update(category=category, channel=channel)
     return offer
@@ -749,14 +743,11 @@ def contribution_report(
             reported_by_id=_me(actor),
             idempotency_key=key,
         )
-        if not insert_or_skip(c):
-            w.record = False
-            return idempotency.original(
-                Contribution.objects.all(),
-                community_id=partner.community_id,
-                key=key,
-                owned=lambda row: row.reported_by_id == _uid(actor),
-            )
+        prior = idempotency.replayed(
+            w, c, key=key, owned=lambda row: row.reported_by_id == _uid(actor)
+        )
+        if prior is not None:
+            return prior
         w.target = c
         w.payload.update(points=pts, people=people)
     return c

@@ -16,7 +16,7 @@ from linli.core import idempotency, ratelimit
 from linli.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from linli.core.textlimit import within
 from linli.core.types import Actor
-from linli.core.writes import governed_write, insert_or_skip, lock_row
+from linli.core.writes import governed_write, lock_row
 
 ratelimit.LIMITS.setdefault("care.visit", {"user": ratelimit.Limit(per_minute=20, per_day=400)})
 ratelimit.LIMITS.setdefault("care.handover", {"user": ratelimit.Limit(per_minute=10, per_day=200)})
@@ -93,14 +93,11 @@ def visit_record(
         if photo is not None:
             visit.photo.save(getattr(photo, "name", "visit.jpg") or "visit.jpg", photo, save=False)
         if key:
-            if not insert_or_skip(visit):
-                w.record = False
-                return idempotency.original(
-                    Visit.objects.all(),
-                    community_id=subject.community_id,
-                    key=key,
-                    owned=lambda v: v.recorded_by_id == getattr(actor, "pk", None),
-                )
+            prior = idempotency.replayed(
+                w, visit, key=key, owned=lambda v: v.recorded_by_id == getattr(actor, "pk", None)
+            )
+            if prior is not None:
+                return prior
         else:
             visit.save(force_insert=True)
         refresh_due(subject, now=now)

@@ -24,7 +24,7 @@ from linli.core.errors import (
 from linli.core.textlimit import within
 from linli.core.transitions import Transition
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write, insert_or_skip, lock_row
+from linli.core.writes import Write, governed_write, lock_row
 from linli.deliberation import voting_bridge
 from linli.deliberation.models import (
     Council,
@@ -194,14 +194,15 @@ def topic_propose(
             proposer_id=acting_user_id(actor),
             idempotency_key=key,
         )
-        if not insert_or_skip(topic):  # the key is taken: a replay or a double post
-            w.record = False
-            return idempotency.original(
-                Topic.objects.select_related("community"),
-                community_id=community.pk,
-                key=key,
-                owned=lambda t: t.proposer_id == topic.proposer_id,
-            )
+        prior = idempotency.replayed(
+            w,
+            topic,
+            key=key,
+            owned=lambda t: t.proposer_id == topic.proposer_id,
+            queryset=Topic.objects.select_related("community"),
+        )
+        if prior is not None:  # the key is taken: a replay or a double post
+            return prior
         w.target = topic
     return topic
 
@@ -377,14 +378,14 @@ def topic_comment(
             body=body,
             idempotency_key=key,
         )
-        if not insert_or_skip(comment):  # the key is taken: a replay or a double post
-            w.record = False
-            return idempotency.original(
-                TopicComment.objects.all(),
-                community_id=topic.community_id,
-                key=key,
-                owned=lambda c: c.author_id == comment.author_id and c.topic_id == topic.pk,
-            )
+        prior = idempotency.replayed(
+            w,
+            comment,
+            key=key,
+            owned=lambda c: c.author_id == comment.author_id and c.topic_id == topic.pk,
+        )
+        if prior is not None:  # the key is taken: a replay or a double post
+            return prior
         w.target = comment
     return comment
 

@@ -22,7 +22,7 @@ from linli.core.errors import (
 from linli.core.notify import Message, send_on_commit
 from linli.core.textlimit import within
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write, insert_or_skip
+from linli.core.writes import Write, governed_write
 from linli.ledger.models import (
     AccountKind,
     Approver,
@@ -372,14 +372,11 @@ def claim_submit(
             submitted_by=actor,  # type: ignore[misc]
             idempotency_key=key,
         )
-        if not insert_or_skip(claim):  # the key is taken: a replay or a double post
-            w.record = False
-            return idempotency.original(
-                EarningClaim.objects.all(),
-                community_id=resident.community_id,
-                key=key,
-                owned=lambda c: c.submitted_by_id == claim.submitted_by_id,
-            )
+        prior = idempotency.replayed(
+            w, claim, key=key, owned=lambda c: c.submitted_by_id == claim.submitted_by_id
+        )
+        if prior is not None:  # the key is taken: a replay or a double post
+            return prior
         w.target = claim
         w.payload.update(kind=kind, amount=amount, recipient=recipient.pk if recipient else None)
         if status == ClaimStatus.AWAITING_APPROVAL and not rule.approver_roles:

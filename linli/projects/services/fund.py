@@ -26,7 +26,7 @@ from linli.core.calendar import LOCAL_TZ
 from linli.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from linli.core.textlimit import within
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write, insert_or_skip, lock_row
+from linli.core.writes import Write, governed_write, lock_row
 from linli.ledger.models import Account, AccountKind, Currency, Entry, LedgerTransaction, TxKind
 from linli.ledger.services.posting import Leg, request_hash, system_account, transaction_post
 from linli.projects.models import BudgetLine, FundMovement, MicroProject
@@ -108,14 +108,11 @@ def fund_income(
             recorded_by=acting_user(actor),
             idempotency_key=key,
         )
-        if not insert_or_skip(mv):
-            w.record = False
-            return idempotency.original(
-                FundMovement.objects.all(),
-                community_id=community.pk,
-                key=key,
-                owned=lambda m: m.recorded_by_id == getattr(actor, "pk", None),
-            )
+        prior = idempotency.replayed(
+            w, mv, key=key, owned=lambda m: m.recorded_by_id == getattr(actor, "pk", None)
+        )
+        if prior is not None:
+            return prior
         _post(
             w,
             actor,
@@ -163,14 +160,11 @@ def fund_convert_points(
             recorded_by=acting_user(actor),
             idempotency_key=key,
         )
-        if not insert_or_skip(mv):
-            w.record = False
-            return idempotency.original(
-                FundMovement.objects.all(),
-                community_id=community.pk,
-                key=key,
-                owned=lambda m: m.recorded_by_id == getattr(actor, "pk", None),
-            )
+        prior = idempotency.replayed(
+            w, mv, key=key, owned=lambda m: m.recorded_by_id == getattr(actor, "pk", None)
+        )
+        if prior is not None:
+            return prior
         transaction_post(
             actor=actor,
             community_id=community.pk,
@@ -258,14 +252,11 @@ def fund_expense(
         )
         if receipt is not None:
             mv.receipt = receipt
-        if not insert_or_skip(mv):
-            w.record = False
-            return idempotency.original(
-                FundMovement.objects.all(),
-                community_id=line.community_id,
-                key=key,
-                owned=lambda m: m.recorded_by_id == getattr(actor, "pk", None),
-            )
+        prior = idempotency.replayed(
+            w, mv, key=key, owned=lambda m: m.recorded_by_id == getattr(actor, "pk", None)
+        )
+        if prior is not None:
+            return prior
         if amount <= threshold:
             _post(
                 w,

@@ -231,14 +231,11 @@ def micro_propose(
             channel=channel,
             idempotency_key=key,
         )
-        if not insert_or_skip(project):
-            w.record = False
-            return idempotency.original(
-                MicroProject.objects.all(),
-                community_id=community.pk,
-                key=key,
-                owned=lambda p: p.created_by_id == getattr(actor, "pk", None),
-            )
+        prior = idempotency.replayed(
+            w, project, key=key, owned=lambda p: p.created_by_id == getattr(actor, "pk", None)
+        )
+        if prior is not None:
+            return prior
         BudgetLine.objects.bulk_create(
             [
                 BudgetLine(

@@ -154,14 +154,11 @@ def programme_create(
             voting_closes=dates.voting_closes,
             **rules,
         )
-        if not insert_or_skip(prog):
-            w.record = False
-            return idempotency.original(
-                Programme.objects.all(),
-                community_id=community.pk,
-                key=key,
-                owned=lambda p: p.created_by_id == getattr(actor, "pk", None),
-            )
+        prior = idempotency.replayed(
+            w, prog, key=key, owned=lambda p: p.created_by_id == getattr(actor, "pk", None)
+        )
+        if prior is not None:
+            return prior
         Criterion.objects.bulk_create(
             [
                 Criterion(community_id=community.pk, programme=prog, position=i, name=n, weight=wt)
@@ -317,14 +314,11 @@ def pb_project_submit(
             channel=channel,
             idempotency_key=key,
         )
-        if not insert_or_skip(p):
-            w.record = False
-            return idempotency.original(
-                PBProject.objects.all(),
-                community_id=programme.community_id,
-                key=key,
-                owned=lambda r: r.created_by_id == getattr(actor, "pk", None),
-            )
+        prior = idempotency.replayed(
+            w, p, key=key, owned=lambda r: r.created_by_id == getattr(actor, "pk", None)
+        )
+        if prior is not None:
+            return prior
         w.target = p
         w.payload = {"cost_fen": cost, "channel": channel}
     return p

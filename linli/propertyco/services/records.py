@@ -17,7 +17,7 @@ from linli.core import idempotency, ratelimit
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
 from linli.core.textlimit import within
 from linli.core.types import Actor
-from linli.core.writes import governed_write, insert_or_skip
+from linli.core.writes import governed_write
 from linli.propertyco.models import COMPONENT_KEYS, Board, BoardStatus, Criteria, Inspection
 from linli.propertyco.permissions import can_publish_criteria, can_record_inspection
 from linli.propertyco.quarters import Quarter, today
@@ -216,14 +216,11 @@ def inspection_record(
         )
         if photo is not None:
             ins.photo.save(photo.name or "photo.jpg", photo, save=False)
-        if not insert_or_skip(ins):
-            w.record = False
-            return idempotency.original(
-                Inspection.objects.all(),
-                community_id=building.community_id,
-                key=key,
-                owned=lambda i: i.inspector_id == getattr(actor, "pk", None),
-            )
+        prior = idempotency.replayed(
+            w, ins, key=key, owned=lambda i: i.inspector_id == getattr(actor, "pk", None)
+        )
+        if prior is not None:
+            return prior
         w.target = ins
         w.payload.update(
             {

@@ -16,7 +16,7 @@ from linli.core import idempotency, ratelimit
 from linli.core.errors import Conflict, PermissionDenied, ValidationFailed
 from linli.core.textlimit import within
 from linli.core.types import Actor
-from linli.core.writes import governed_write, insert_or_skip
+from linli.core.writes import governed_write
 from linli.requests.photos import clean_photos
 from linli.resources.models import (
     BookableBy,
@@ -207,14 +207,11 @@ def resource_create(
             **cleaned["fields"],
         )
         if key:
-            if not insert_or_skip(resource):
-                w.record = False
-                return idempotency.original(
-                    Resource.objects.all(),
-                    community_id=community.pk,
-                    key=key,
-                    owned=lambda r: r.created_by_id == getattr(actor, "pk", None),
-                )
+            prior = idempotency.replayed(
+                w, resource, key=key, owned=lambda r: r.created_by_id == getattr(actor, "pk", None)
+            )
+            if prior is not None:
+                return prior
         else:
             resource.save()
         _set_hours(resource, cleaned["hours"])

@@ -19,7 +19,7 @@ from linli.core import idempotency, ratelimit
 from linli.core.errors import Conflict, InvalidTransition, PermissionDenied, ValidationFailed
 from linli.core.textlimit import within
 from linli.core.types import Actor
-from linli.core.writes import Write, governed_write, insert_or_skip, lock_row
+from linli.core.writes import Write, governed_write, lock_row
 from linli.surveys.logic import QuestionSpec, validate_definition
 from linli.surveys.models import (
     Audience,
@@ -157,14 +157,11 @@ def survey_create(
             public_token=secrets.token_urlsafe(16) if fields["audience"] == Audience.PUBLIC else "",
             **fields,
         )
-        if not insert_or_skip(survey):
-            w.record = False
-            return idempotency.original(
-                Survey.objects.all(),
-                community_id=community.pk,
-                key=key,
-                owned=lambda s: s.created_by_id == survey.created_by_id,
-            )
+        prior = idempotency.replayed(
+            w, survey, key=key, owned=lambda s: s.created_by_id == survey.created_by_id
+        )
+        if prior is not None:
+            return prior
         _write_questions(survey, questions)
         w.target = survey
         w.payload.update(title=fields["title"], questions=len(questions))

@@ -73,14 +73,9 @@ def wish_post(
             entered_by_id=getattr(actor, "pk", None) if resident is not None else None,
             idempotency_key=key,
         )
-        if not insert_or_skip(wish):
-            w.record = False
-            return idempotency.original(
-                Wish.objects.all(),
-                community_id=community.pk,
-                key=key,
-                owned=lambda x: x.wisher_id == wisher_id,
-            )
+        prior = idempotency.replayed(w, wish, key=key, owned=lambda x: x.wisher_id == wisher_id)
+        if prior is not None:
+            return prior
         w.target = wish
         w.payload.update(group=group, channel=channel)
     return wish
