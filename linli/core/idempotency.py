@@ -9,7 +9,8 @@ DO NOTHING RETURNING id``): the first request's INSERT is the only statement the
 costs. A replay — or the loser of two simultaneous posts, which PostgreSQL makes wait
 on the unique index — inserts nothing and gets the original row back
 (:func:`original`), never a second one. A key already used by someone else is refused
-(409), so a key cannot be used to read another person's record.
+(409), so a key cannot be used to read another person's record. A service does both
+steps with :func:`replayed` inside its ``governed_write``.
 """
 
 from __future__ import annotations
