@@ -37,8 +37,9 @@ def test_place_and_time_window() -> None:
 
 
 def test_labelled_pairs_f1() -> None:
-    """The pairs of the second held-out split (never used to choose the measure)."""
-    rows = classifier.load_rows(classifier.DATA / "pairs2.jsonl")
+    """The pairs of the third held-out split (its texts are not training data and the
+    measure was not chosen on them)."""
+    rows = classifier.load_rows(classifier.DATA / "pairs3.jsonl")
     assert len(rows) >= 200
     hard = [r for r in rows if r["kind"] == "hard_negative"]
     assert len(hard) >= 100 and all(r["same_building"] for r in hard)
@@ -50,7 +51,7 @@ def test_labelled_pairs_f1() -> None:
         fp += got and r["label"] == 0
         fn += (not got) and r["label"] == 1
     f1 = 2 * tp / (2 * tp + fp + fn)
-    assert f1 >= 0.88, f1  # measured 0.910 (README); a guard against regressions
+    assert f1 >= 0.90, f1  # measured 0.955 (README); a guard against regressions
 
 
 @pytest.mark.django_db
