@@ -17,9 +17,6 @@ SHOTS = Path(tempfile.gettempdir()) / "shots" / "mediation"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# SQLite flushes with DELETE, which the audit chain's append-only triggers refuse: empty
-# that table with the triggers briefly dropped, then put them back.
-
 
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
