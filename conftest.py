@@ -344,3 +344,13 @@ def _end_stray_postgres_sessions(django_db_setup: Any, django_db_blocker: Any) -
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
             "WHERE datname = current_database() AND pid <> pg_backend_pid()"
         )
+
+
+@pytest.fixture
+def page(chromium: Any) -> Iterator[Any]:
+    """A 360 px phone page, Chinese, without JavaScript: every step must work with plain
+    forms (``linli.core.tests.browser``)."""
+    from linli.core.tests.browser import phone
+
+    with phone(chromium) as p:
+        yield p

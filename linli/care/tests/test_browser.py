@@ -7,41 +7,18 @@ from __future__ import annotations
 import json
 import os
 import urllib.request
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from linli.care import services
 from linli.care.models import Alert
+from linli.core.tests.browser import login, shooter
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-SHOTS = Path("/tmp/shots/care")  # noqa: S108 - screenshots for a person to look at
-
-
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    ctx = chromium.new_context(
-        viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
-    )
-    yield ctx.new_page()
-    ctx.close()
-
-
-def _login(page: Any, base: str, username: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-Linli-2026")
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-
-
-def _shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+shot = shooter("care")
 
 
 def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
@@ -66,11 +43,11 @@ def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
         assert json.loads(resp.read())["alerts"]
     alert = Alert.objects.get(rule="sos")
 
-    _login(page, live_server.url, "grid_worker")
+    login(page, live_server.url, "grid_worker")
     page.goto(f"{live_server.url}/care/")
     card = page.locator(f"#alert-{alert.pk}")
     assert card.is_visible() and "一键呼救" in card.inner_text()
-    _shot(page, "01-task-list-alert")
+    shot(page, "01-task-list-alert")
     with page.expect_navigation():
         card.get_by_role("button", name="我已收到，马上处理").click()
     assert "已确认响应" in page.content()
@@ -78,7 +55,7 @@ def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
     assert "已响应" in page.locator("#alert-status").inner_text()
     page.get_by_label("已上门，一切正常").check()
     page.fill("#note", "老人误按，已上门确认")
-    _shot(page, "02-alert-resolve")
+    shot(page, "02-alert-resolve")
     with page.expect_navigation():
         page.click("#resolve")
     assert "已处置" in page.locator("#alert-status").inner_text()
@@ -89,11 +66,11 @@ def test_alert_arrives_grid_worker_acknowledges_and_resolves_on_the_phone(
     page.goto(f"{live_server.url}/care/s/{care.subject.pk}/visit/")
     page.get_by_label("见到了").check()
     page.get_by_label("饮食正常").check()
-    _shot(page, "03-visit-form")
+    shot(page, "03-visit-form")
     with page.expect_navigation():
         page.get_by_role("button", name="提交").click()
     assert "走访已登记" in page.content()
-    _shot(page, "04-visit-done")
+    shot(page, "04-visit-done")
 
 
 def test_staff_pages_wide_and_resident_away_in_elderly_mode(
@@ -112,11 +89,11 @@ def test_staff_pages_wide_and_resident_away_in_elderly_mode(
         )
     ctx = chromium.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     page = ctx.new_page()
-    _login(page, live_server.url, "secretary")
+    login(page, live_server.url, "secretary")
     for path, name in (("/care/roster/", "10-roster-1280"), ("/care/alerts/", "11-alerts-1280")):
         page.goto(f"{live_server.url}{path}")
         assert page.locator("h1").is_visible()
-        _shot(page, name)
+        shot(page, name)
     assert "长时间无用水" in page.locator("#alerts").inner_text()
     page.goto(f"{live_server.url}/care/alerts/?lang=en")
     ctx.close()
@@ -128,13 +105,13 @@ def test_staff_pages_wide_and_resident_away_in_elderly_mode(
         viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
     )
     page = ctx.new_page()
-    _login(page, live_server.url, "resident")
+    login(page, live_server.url, "resident")
     page.goto(f"{live_server.url}/care/")
     assert "elderly" in (page.locator("html").get_attribute("class") or "")
     page.fill("input[name=until]", (now + timedelta(days=3)).date().isoformat())
-    _shot(page, "12-resident-away-elderly")
+    shot(page, "12-resident-away-elderly")
     with page.expect_navigation():
         page.get_by_role("button", name="报备外出").click()
     assert "我已回家" in page.content()
-    _shot(page, "13-resident-away-done")
+    shot(page, "13-resident-away-done")
     ctx.close()

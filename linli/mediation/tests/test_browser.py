@@ -5,44 +5,16 @@ chromium against the live server). Screenshots go to /tmp/shots/mediation/."""
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from linli.core.tests.browser import fits, login, shooter
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-SHOTS = Path(tempfile.gettempdir()) / "shots" / "mediation"
+shot = shooter("mediation")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    ctx = chromium.new_context(
-        viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
-    )
-    yield ctx.new_page()
-    ctx.close()
-
-
-def login(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-Linli-2026")
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-
-
-def fits(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_mediator_opens_records_agrees_and_closes(

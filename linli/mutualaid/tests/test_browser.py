@@ -6,45 +6,17 @@ suggestion, the volunteer accepts, the resident confirms and settles in time-ban
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+
+from linli.core.tests.browser import login, shooter
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-SHOTS = Path("/tmp/shots/mutualaid")  # noqa: S108 - screenshots for review
-# SQLite flushes with DELETE, which the append-only triggers (audit chain, ledger
-# entries) refuse: empty those tables with the triggers briefly dropped (as the
-# volunteers' browser test does).
-
-
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    # No JavaScript at all: every step must work with plain forms.
-    ctx = chromium.new_context(
-        viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
-    )
-    yield ctx.new_page()
-    ctx.close()
-
-
-def login(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-Linli-2026")
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360, name
+shot = shooter("mutualaid", check_width=True)
 
 
 def test_post_need_accept_match_settle_in_hours(world: Any, live_server: Any, page: Any) -> None:

@@ -6,38 +6,18 @@ than the phone. Screenshots go to /tmp/shots/propertyco/."""
 from __future__ import annotations
 
 import os
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from linli.core.tests.browser import fits, shooter
 from linli.propertyco.quarters import Quarter
 from linli.propertyco.tests.conftest import PC, seed_level
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-SHOTS = Path(tempfile.gettempdir()) / "shots" / "propertyco"
+shot = shooter("propertyco")
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def page(chromium: Any) -> Iterator[Any]:
-    ctx = chromium.new_context(
-        viewport={"width": 360, "height": 740}, locale="zh-CN", java_script_enabled=False
-    )
-    yield ctx.new_page()
-    ctx.close()
-
-
-def fits(page: Any) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
-
-
-def shot(page: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"browser-{name}.png"), full_page=True)
 
 
 def test_publish_then_read_on_a_phone(pc: PC, live_server: Any, page: Any) -> None:

@@ -13,6 +13,7 @@ import pytest
 from django.utils import timezone
 
 from linli.core.calendar import LOCAL_TZ
+from linli.core.tests.browser import fits, login
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 SHOTS = Path("/tmp/shots/resources")  # noqa: S108 - screenshots to look at, nothing secret
@@ -24,20 +25,6 @@ def _context(chromium: Any, width: int) -> Any:
     return chromium.new_context(
         viewport={"width": width, "height": 800}, locale="zh-CN", java_script_enabled=False
     )
-
-
-def login(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-Linli-2026")
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
-
-
-def no_sideways_scroll(page: Any) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= 360, f"page is {width}px wide at 360px"
 
 
 def test_find_ladder_book_pick_up_return_on_a_phone(
@@ -77,7 +64,7 @@ def test_find_ladder_book_pick_up_return_on_a_phone(
         with page.expect_navigation():
             page.click("form[role=search] button[type=submit]")
         assert page.locator(".res-card").count() == 1
-        no_sideways_scroll(page)
+        fits(page)
         page.screenshot(path=str(SHOTS / "1-search.png"), full_page=True)
         with page.expect_navigation():
             page.click("text=人字梯（2米）")
@@ -87,7 +74,7 @@ def test_find_ladder_book_pick_up_return_on_a_phone(
         if slot.date() != now.date() or slot.hour >= 23:
             pytest.skip("too close to midnight for a same-day pick-up")
         link = page.locator(f".slot.free a[href*='start={slot:%H:%M}']")
-        no_sideways_scroll(page)
+        fits(page)
         page.screenshot(path=str(SHOTS / "2-day.png"), full_page=True)
         with page.expect_navigation():
             link.click()
@@ -97,7 +84,7 @@ def test_find_ladder_book_pick_up_return_on_a_phone(
         with page.expect_navigation():
             page.click("#book button[type=submit]")
         assert page.locator("#booking-status").inner_text() == "已确认"
-        no_sideways_scroll(page)
+        fits(page)
         page.screenshot(path=str(SHOTS / "4-booked.png"), full_page=True)
         page.fill("#conote", "完好")
         with page.expect_navigation():
@@ -108,7 +95,7 @@ def test_find_ladder_book_pick_up_return_on_a_phone(
         with page.expect_navigation():
             page.click("text=确认归还")
         assert page.locator("#booking-status").inner_text() == "已归还"
-        no_sideways_scroll(page)
+        fits(page)
         page.screenshot(path=str(SHOTS / "6-returned.png"), full_page=True)
         page.goto(f"{base}/resources/mine/")
         assert "已归还" in page.inner_text("main")
@@ -117,7 +104,7 @@ def test_find_ladder_book_pick_up_return_on_a_phone(
             page.click("text=人字梯（2米）")
         with page.expect_navigation():
             page.click("text=周视图")
-        no_sideways_scroll(page)
+        fits(page)
         page.screenshot(path=str(SHOTS / "7-week.png"), full_page=True)
         # Elderly mode (large type): the day view still fits the phone.
         with page.expect_navigation():
@@ -128,7 +115,7 @@ def test_find_ladder_book_pick_up_return_on_a_phone(
         assert "elderly" in (page.get_attribute("html", "class") or "") + (
             page.get_attribute("body", "class") or ""
         )
-        no_sideways_scroll(page)
+        fits(page)
         page.screenshot(path=str(SHOTS / "7b-elderly-day.png"), full_page=False)
     finally:
         ctx.close()

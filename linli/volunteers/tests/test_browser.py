@@ -11,31 +11,18 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from linli.core.tests.browser import login, phone
+
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 CHROMIUM = "/usr/bin/chromium"
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-# SQLite flushes with DELETE, which the append-only triggers (audit chain, ledger
-# entries) rightly refuse. Empty those two tables with the triggers briefly dropped, then
-# restore the triggers, so the flush has nothing to delete there and later tests in this
-# database still see the triggers.
-
 
 @pytest.fixture
 def page(chromium: Any) -> Iterator[Any]:
-    ctx = chromium.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN")
-    yield ctx.new_page()
-    ctx.close()
-
-
-def login(page: Any, base: str, username: str) -> None:
-    page.context.clear_cookies()
-    page.goto(f"{base}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "pw-Linli-2026")
-    with page.expect_navigation():
-        page.click("main button[type=submit]")
+    with phone(chromium, js=True) as p:  # this one with JavaScript on
+        yield p
 
 
 def test_volunteer_signs_up_checked_in_gets_points_and_redeems(
